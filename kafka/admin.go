@@ -1,0 +1,111 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/IBM/sarama"
+)
+
+// ErrPartitionMismatch is returned, wrapped, when a topic exists with a partition count other
+// than the one asked for: kuniq's tables are copartitioned with their input, so a silent
+// difference would route windows to the wrong table partition.
+var ErrPartitionMismatch = errors.New("kafka: partition count mismatch")
+
+// Topic describes a topic kuniq creates when it is missing.
+type Topic struct {
+	Name       string
+	Partitions int
+	// Compact makes the topic a table: Kafka keeps the newest record per key.
+	Compact bool
+	// Retention applies to non-compacted topics; 0 keeps records forever.
+	Retention time.Duration
+}
+
+// EnsureTopics creates the missing topics and checks the partition count of existing ones.
+func (c Config) EnsureTopics(topics ...Topic) error {
+	admin, err := sarama.NewClusterAdmin(c.Brokers, c.Sarama())
+	if err != nil {
+		return fmt.Errorf("connect to %v: %w", c.Brokers, err)
+	}
+	defer admin.Close()
+	existing, err := admin.ListTopics()
+	if err != nil {
+		return fmt.Errorf("list topics: %w", err)
+	}
+	var errs []error
+	for _, t := range topics {
+		if d, ok := existing[t.Name]; ok {
+			if t.Partitions > 0 && int(d.NumPartitions) != t.Partitions {
+				errs = append(errs, fmt.Errorf("topic %q has %d partitions, want %d: %w",
+					t.Name, d.NumPartitions, t.Partitions, ErrPartitionMismatch))
+			}
+			continue
+		}
+		policy, retention := "delete", RetentionMS(t.Retention)
+		if t.Compact {
+			policy = "compact"
+		}
+		detail := &sarama.TopicDetail{
+			NumPartitions:     int32(t.Partitions),
+			ReplicationFactor: int16(c.Replication),
+			ConfigEntries: map[string]*string{
+				"cleanup.policy": &policy,
+				"retention.ms":   &retention,
+			},
+		}
+		err := admin.CreateTopic(t.Name, detail, false)
+		if err != nil && !errors.Is(err, sarama.ErrTopicAlreadyExists) {
+			errs = append(errs, fmt.Errorf("create topic %q: %w", t.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// PartitionCount returns the number of partitions of a topic, or 0 if it does not exist.
+func (c Config) PartitionCount(topic string) (int, error) {
+	client, err := sarama.NewClient(c.Brokers, c.Sarama())
+	if err != nil {
+		return 0, fmt.Errorf("connect to %v: %w", c.Brokers, err)
+	}
+	defer client.Close()
+	ps, err := client.Partitions(topic)
+	if errors.Is(err, sarama.ErrUnknownTopicOrPartition) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("partitions of %q: %w", topic, err)
+	}
+	return len(ps), nil
+}
+
+// WaitReady returns once a broker answers a metadata request, or when ctx ends. It is how
+// scripts and tests know the broker is up, not merely that its port is open.
+func (c Config) WaitReady(ctx context.Context) error {
+	sc := c.Sarama()
+	sc.Net.DialTimeout = time.Second
+	sc.Metadata.Retry.Max = 0
+	var last error
+	for {
+		client, err := sarama.NewClient(c.Brokers, sc)
+		if err == nil {
+			var b *sarama.Broker
+			b, err = client.Controller()
+			if err == nil && b != nil {
+				_, err = client.Topics()
+			}
+			client.Close()
+			if err == nil {
+				return nil
+			}
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("kafka at %v not ready: %w (last error: %v)", c.Brokers, ctx.Err(), last)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}

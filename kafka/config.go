@@ -1,0 +1,122 @@
+package kafka
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/lovoo/goka"
+)
+
+// DefaultVersion is the Kafka protocol version kuniq announces. The development broker is
+// Apache Kafka 4.1.2 (scripts/kafka/pom.xml); 3.9 is a version both it and sarama v1.46.3 know,
+// and it keeps kuniq usable against 3.x clusters still in the field. See docs/kafka.md.
+var DefaultVersion = sarama.V3_9_0_0
+
+// DefaultBrokers is where kuniq looks for Kafka when neither --brokers nor KUNIQ_BROKERS is set.
+const DefaultBrokers = "127.0.0.1:9092"
+
+// Config says how to reach the cluster and how kuniq's topics are laid out on it.
+type Config struct {
+	Brokers []string
+	// Version is the protocol version announced to the brokers.
+	Version sarama.KafkaVersion
+	// Replication is the replication factor of every topic kuniq creates (1 on a dev broker).
+	Replication int
+	// StreamRetention is the retention of stream topics kuniq creates (the input, partials,
+	// dead letters). History replay needs the input kept: 0 (the default) keeps it forever.
+	StreamRetention time.Duration
+	// ClientID names the connection in broker logs and quotas.
+	ClientID string
+}
+
+// DefaultConfig returns the settings for the single-node development broker.
+func DefaultConfig() Config {
+	return Config{
+		Brokers:         []string{DefaultBrokers},
+		Version:         DefaultVersion,
+		Replication:     1,
+		StreamRetention: 0,
+		ClientID:        "kuniq",
+	}
+}
+
+// Validate reports settings that cannot work.
+func (c Config) Validate() error {
+	var errs []error
+	if len(c.Brokers) == 0 {
+		errs = append(errs, errors.New("no brokers"))
+	}
+	if c.Replication < 1 {
+		errs = append(errs, fmt.Errorf("replication %d < 1", c.Replication))
+	}
+	if c.StreamRetention < 0 {
+		errs = append(errs, fmt.Errorf("stream retention %v < 0: use 0 for forever", c.StreamRetention))
+	}
+	return errors.Join(errs...)
+}
+
+// ParseBrokers splits a comma list ("a:9092, b:9092") into addresses.
+func ParseBrokers(s string) []string {
+	var out []string
+	for _, b := range strings.Split(s, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// Sarama returns the client configuration every kuniq component uses. It starts from Goka's
+// defaults (copartitioning rebalance strategy, producer acks and flushing) and changes only what
+// kuniq needs: an explicit protocol version, new consumer groups start at the oldest offset (a
+// new group replays history instead of skipping it), and lz4 batches (frames compress ~7.5×).
+func (c Config) Sarama() *sarama.Config {
+	sc := goka.DefaultConfig()
+	sc.Version = c.Version
+	if sc.Version == (sarama.KafkaVersion{}) {
+		sc.Version = DefaultVersion
+	}
+	if c.ClientID != "" {
+		sc.ClientID = c.ClientID
+	}
+	sc.Consumer.Offsets.Initial = sarama.OffsetOldest
+	sc.Producer.Compression = sarama.CompressionLZ4
+	sc.Producer.MaxMessageBytes = 8 << 20
+	sc.Consumer.Fetch.Default = 4 << 20
+	sc.Metadata.Retry.Max = 10
+	sc.Metadata.Retry.Backoff = 500 * time.Millisecond
+	return sc
+}
+
+// TopicManager returns Goka's topic manager settings for this cluster: our replication factor
+// for tables and streams, and our stream retention instead of Goka's 1 h.
+func (c Config) TopicManager() *goka.TopicManagerConfig {
+	tm := goka.NewTopicManagerConfig()
+	tm.Table.Replication = c.Replication
+	tm.Stream.Replication = c.Replication
+	tm.Stream.Retention = c.StreamRetention
+	if c.StreamRetention <= 0 {
+		// Goka writes retention.ms = Retention.Milliseconds(); Kafka reads -1 as "forever".
+		tm.Stream.Retention = -time.Millisecond
+	}
+	// A table whose partition count disagrees with its input silently breaks copartitioning:
+	// refuse to start instead.
+	tm.MismatchBehavior = goka.TMConfigMismatchBehaviorFail
+	return tm
+}
+
+// TopicManagerBuilder plugs TopicManager and Sarama into Goka's builders.
+func (c Config) TopicManagerBuilder() goka.TopicManagerBuilder {
+	return goka.TopicManagerBuilderWithConfig(c.Sarama(), c.TopicManager())
+}
+
+// RetentionMS is the retention.ms topic setting for a retention where 0 means forever.
+func RetentionMS(d time.Duration) string {
+	if d <= 0 {
+		return "-1"
+	}
+	return fmt.Sprint(d.Milliseconds())
+}
