@@ -1,0 +1,296 @@
+package codec
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// decodeCase is one table case; wantErr nil means the frame is valid.
+type decodeCase struct {
+	name    string
+	line    string
+	wantTS  int64
+	wantUID string
+	wantErr error
+}
+
+// decodeCases covers the contract rule by rule. They double as fuzz seeds.
+var decodeCases = []decodeCase{
+	// The plain shapes.
+	{name: "minimal", line: `{"ts":1468244384,"uid":"8c568a5c86293989241"}`, wantTS: 1468244384, wantUID: "8c568a5c86293989241"},
+	{name: "uid first", line: `{"uid":"a","ts":1}`, wantTS: 1, wantUID: "a"},
+	{name: "other keys around", line: `{"x":1,"uid":"u","y":[1,2],"ts":5,"z":{"a":null}}`, wantTS: 5, wantUID: "u"},
+	{name: "all value kinds", line: `{"a":true,"b":false,"c":null,"d":-1.5e+3,"e":"s","f":[],"g":{},"uid":"u","ts":7}`, wantTS: 7, wantUID: "u"},
+
+	// Decoys in nested values are ignored.
+	{name: "decoys nested object", line: `{"ts":10,"o":{"uid":"decoy","ts":99},"uid":"real"}`, wantTS: 10, wantUID: "real"},
+	{name: "decoys deeper", line: `{"o":{"p":[{"uid":"d","ts":1}],"uid":false},"uid":"real","ts":10}`, wantTS: 10, wantUID: "real"},
+	{name: "decoys only", line: `{"o":{"uid":"d","ts":1}}`, wantErr: ErrNoUID},
+	{name: "decoy uid only nested", line: `{"ts":1,"o":{"uid":"d"}}`, wantErr: ErrNoUID},
+	{name: "decoy ts only nested", line: `{"uid":"u","o":[{"ts":1}]}`, wantErr: ErrNoTS},
+	{name: "decoy key in string", line: `{"s":"\"uid\":\"x\"","uid":"u","ts":1}`, wantTS: 1, wantUID: "u"},
+
+	// Duplicate root keys: the last wins, whatever its type.
+	{name: "dup uid last wins", line: `{"uid":"first","ts":1,"uid":"last"}`, wantTS: 1, wantUID: "last"},
+	{name: "dup ts last wins", line: `{"ts":1,"uid":"u","ts":2}`, wantTS: 2, wantUID: "u"},
+	{name: "dup uid last wrong type", line: `{"uid":"good","ts":1,"uid":1}`, wantErr: ErrBadUID},
+	{name: "dup uid last null", line: `{"uid":"good","ts":1,"uid":null}`, wantErr: ErrBadUID},
+	{name: "dup uid last empty", line: `{"uid":"good","ts":1,"uid":""}`, wantErr: ErrBadUID},
+	{name: "dup uid bad then good", line: `{"uid":[1],"ts":1,"uid":"good"}`, wantTS: 1, wantUID: "good"},
+	{name: "dup ts last wrong type", line: `{"ts":1,"uid":"u","ts":"1"}`, wantErr: ErrBadTS},
+	{name: "dup ts last out of range", line: `{"ts":1,"uid":"u","ts":-1}`, wantErr: ErrTSRange},
+	{name: "dup ts bad then good", line: `{"ts":{},"uid":"u","ts":3}`, wantTS: 3, wantUID: "u"},
+	{name: "dup uid escaped then plain", line: `{"uid":"a\nb","uid":"plain","ts":1}`, wantTS: 1, wantUID: "plain"},
+	{name: "dup uid plain then escaped", line: `{"uid":"plain","uid":"a\tb","ts":1}`, wantTS: 1, wantUID: "a\tb"},
+
+	// Keys match exactly, after unescaping.
+	{name: "key case", line: `{"UID":"u","ts":1}`, wantErr: ErrNoUID},
+	{name: "key Ts case", line: `{"uid":"u","Ts":1}`, wantErr: ErrNoTS},
+	{name: "key with space", line: `{"uid ":"u","ts":1}`, wantErr: ErrNoUID},
+	{name: "key prefix", line: `{"ui":"u","uidx":"v","t":1,"tss":2}`, wantErr: ErrNoUID},
+	{name: "key escaped u", line: `{"\u0075id":"u","ts":1}`, wantTS: 1, wantUID: "u"},
+	{name: "key fully escaped", line: `{"\u0075\u0069\u0064":"u","\u0074\u0073":2}`, wantTS: 2, wantUID: "u"},
+	{name: "key escaped upper hex", line: `{"u\u0049d":"u","ts":1}`, wantErr: ErrNoUID},
+	{name: "key escaped slash", line: `{"\/uid":"u","ts":1}`, wantErr: ErrNoUID},
+	{name: "key escaped overrides plain", line: `{"uid":"a","\u0075id":"b","ts":1}`, wantTS: 1, wantUID: "b"},
+	{name: "key escaped wrong type last", line: `{"uid":"a","t\u0073":"x"}`, wantErr: ErrBadTS},
+	{name: "key with NUL escape", line: `{"uid\u0000":"u","ts":1}`, wantErr: ErrNoUID},
+	{name: "key invalid utf8", line: "{\"uid\xff\":\"u\",\"ts\":1}", wantErr: ErrNoUID},
+
+	// The uid is encoding/json's string.
+	{name: "uid escapes", line: `{"uid":"a\"b\\c\/d\be\ff\ng\rh\ti","ts":1}`, wantTS: 1, wantUID: "a\"b\\c/d\be\ff\ng\rh\ti"},
+	{name: "uid \\u ascii", line: `{"uid":"\u0041\u0062","ts":1}`, wantTS: 1, wantUID: "Ab"},
+	{name: "uid \\u bmp", line: `{"uid":"\u00e9\u4e16","ts":1}`, wantTS: 1, wantUID: "é世"},
+	{name: "uid surrogate pair", line: `{"uid":"\ud83d\ude00","ts":1}`, wantTS: 1, wantUID: "😀"},
+	{name: "uid surrogate pair upper", line: `{"uid":"\uD83D\uDE00x","ts":1}`, wantTS: 1, wantUID: "😀x"},
+	{name: "uid lone high surrogate", line: `{"uid":"\ud83dx","ts":1}`, wantTS: 1, wantUID: "\ufffdx"},
+	{name: "uid lone low surrogate", line: `{"uid":"\ude00","ts":1}`, wantTS: 1, wantUID: "\ufffd"},
+	{name: "uid high high", line: `{"uid":"\ud83d\ud83d\ude00","ts":1}`, wantTS: 1, wantUID: "\ufffd😀"},
+	{name: "uid high then bmp escape", line: `{"uid":"\ud83d\u0041","ts":1}`, wantTS: 1, wantUID: "\ufffdA"},
+	{name: "uid high at end", line: `{"uid":"a\ud83d","ts":1}`, wantTS: 1, wantUID: "a\ufffd"},
+	{name: "uid NUL escape", line: `{"uid":"\u0000","ts":1}`, wantTS: 1, wantUID: "\x00"},
+	{name: "uid escaped U+FFFD", line: `{"uid":"\ufffd","ts":1}`, wantTS: 1, wantUID: "\ufffd"},
+	{name: "uid raw utf8", line: `{"uid":"héllo 世界 😀","ts":1}`, wantTS: 1, wantUID: "héllo 世界 😀"},
+	{name: "uid invalid utf8", line: "{\"uid\":\"a\xffb\",\"ts\":1}", wantTS: 1, wantUID: "a\ufffdb"},
+	{name: "uid truncated utf8", line: "{\"uid\":\"\xe4\xb8\",\"ts\":1}", wantTS: 1, wantUID: "\ufffd\ufffd"},
+	{name: "uid raw surrogate utf8", line: "{\"uid\":\"\xed\xa0\x80\",\"ts\":1}", wantTS: 1, wantUID: "\ufffd\ufffd\ufffd"},
+	{name: "uid invalid utf8 and escape", line: "{\"uid\":\"\xc0\\n\",\"ts\":1}", wantTS: 1, wantUID: "\ufffd\n"},
+	{name: "uid DEL byte", line: "{\"uid\":\"\x7f\",\"ts\":1}", wantTS: 1, wantUID: "\x7f"},
+	{name: "uid long", line: `{"uid":"` + strings.Repeat("0123456789abcdef", 20) + `","ts":1}`, wantTS: 1, wantUID: strings.Repeat("0123456789abcdef", 20)},
+	{name: "uid long escaped", line: `{"uid":"` + strings.Repeat(`ab\"`, 40) + `","ts":1}`, wantTS: 1, wantUID: strings.Repeat(`ab"`, 40)},
+
+	// Whitespace anywhere JSON allows it, and line ends.
+	{name: "whitespace everywhere", line: " \t\r\n{ \t\r\n\"uid\" \t\r\n: \t\r\n\"u\" \t\r\n, \"o\" : [ 1 , { \"a\" : 2 } ] , \"ts\" : 3 \t\r\n} \t\r\n", wantTS: 3, wantUID: "u"},
+	{name: "LF line end", line: "{\"uid\":\"u\",\"ts\":1}\n", wantTS: 1, wantUID: "u"},
+	{name: "CRLF line end", line: "{\"uid\":\"u\",\"ts\":1}\r\n", wantTS: 1, wantUID: "u"},
+	{name: "form feed is not whitespace", line: "{\"uid\":\"u\",\"ts\":1}\f", wantErr: ErrSyntax},
+	{name: "vertical tab is not whitespace", line: "\v{\"uid\":\"u\",\"ts\":1}", wantErr: ErrSyntax},
+	{name: "NBSP is not whitespace", line: "{\"uid\":\"u\",\u00a0\"ts\":1}", wantErr: ErrSyntax},
+	{name: "BOM", line: "\ufeff{\"uid\":\"u\",\"ts\":1}", wantErr: ErrSyntax},
+
+	// Syntax: truncation, corruption, trailing data, empty lines, roots.
+	{name: "empty line", line: "", wantErr: ErrSyntax},
+	{name: "blank line", line: " \r\n", wantErr: ErrSyntax},
+	{name: "truncated in value", line: `{"uid":"u","ts":14682`, wantErr: ErrSyntax},
+	{name: "truncated in string", line: `{"uid":"u`, wantErr: ErrSyntax},
+	{name: "truncated after comma", line: `{"uid":"u",`, wantErr: ErrSyntax},
+	{name: "truncated nested", line: `{"uid":"u","ts":1,"o":{"a":[1,`, wantErr: ErrSyntax},
+	{name: "truncated escape", line: `{"uid":"u\`, wantErr: ErrSyntax},
+	{name: "truncated unicode escape", line: `{"uid":"\u00`, wantErr: ErrSyntax},
+	{name: "missing close", line: `{"uid":"u","ts":1`, wantErr: ErrSyntax},
+	{name: "corrupt tail", line: `{"uid":"u","ts":1,"o":{"a":tru}}`, wantErr: ErrSyntax},
+	{name: "corrupt tail wrong bracket", line: `{"uid":"u","ts":1,"o":[1}}`, wantErr: ErrSyntax},
+	{name: "corrupt tail wrong brace", line: `{"uid":"u","ts":1,"o":{"a":1]}`, wantErr: ErrSyntax},
+	{name: "trailing garbage", line: `{"uid":"u","ts":1}x`, wantErr: ErrSyntax},
+	{name: "trailing second object", line: `{"uid":"u","ts":1}{}`, wantErr: ErrSyntax},
+	{name: "trailing comma in object", line: `{"uid":"u","ts":1,}`, wantErr: ErrSyntax},
+	{name: "trailing comma in array", line: `{"uid":"u","ts":1,"a":[1,]}`, wantErr: ErrSyntax},
+	{name: "missing colon", line: `{"uid" "u","ts":1}`, wantErr: ErrSyntax},
+	{name: "missing comma", line: `{"uid":"u" "ts":1}`, wantErr: ErrSyntax},
+	{name: "single quotes", line: `{'uid':'u','ts':1}`, wantErr: ErrSyntax},
+	{name: "unquoted key", line: `{uid:"u",ts:1}`, wantErr: ErrSyntax},
+	{name: "raw control char in string", line: "{\"uid\":\"a\tb\",\"ts\":1}", wantErr: ErrSyntax},
+	{name: "raw newline in nested string", line: "{\"uid\":\"u\",\"ts\":1,\"s\":\"a\nb\"}", wantErr: ErrSyntax},
+	{name: "bad escape", line: `{"uid":"\x41","ts":1}`, wantErr: ErrSyntax},
+	{name: "bad escape quote", line: `{"uid":"\'","ts":1}`, wantErr: ErrSyntax},
+	{name: "bad unicode escape", line: `{"uid":"\u00g0","ts":1}`, wantErr: ErrSyntax},
+	{name: "NUL byte outside string", line: "{\"uid\":\"u\",\"ts\":1}\x00", wantErr: ErrSyntax},
+	{name: "literal misspelled", line: `{"uid":"u","ts":1,"b":nul}`, wantErr: ErrSyntax},
+	{name: "literal capitalised", line: `{"uid":"u","ts":1,"b":True}`, wantErr: ErrSyntax},
+	{name: "NaN", line: `{"uid":"u","ts":NaN}`, wantErr: ErrSyntax},
+	{name: "root array", line: `[{"uid":"u","ts":1}]`, wantErr: ErrSyntax},
+	{name: "root string", line: `"uid"`, wantErr: ErrSyntax},
+	{name: "root number", line: `1468244384`, wantErr: ErrSyntax},
+	{name: "root null", line: `null`, wantErr: ErrSyntax},
+	{name: "root true", line: `true`, wantErr: ErrSyntax},
+	{name: "empty object", line: `{}`, wantErr: ErrNoUID},
+	{name: "empty object spaced", line: ` { } `, wantErr: ErrNoUID},
+	{name: "too deep", line: `{"a":` + strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth) + `,"uid":"u","ts":1}`, wantErr: ErrSyntax},
+	{name: "deepest allowed", line: `{"a":` + strings.Repeat("[", maxDepth-1) + strings.Repeat("]", maxDepth-1) + `,"uid":"u","ts":1}`, wantTS: 1, wantUID: "u"},
+	{name: "deep objects", line: `{"a":` + strings.Repeat(`{"b":`, 200) + `1` + strings.Repeat("}", 200) + `,"uid":"u","ts":1}`, wantTS: 1, wantUID: "u"},
+	{name: "syntax beats uid", line: `{"ts":1}x`, wantErr: ErrSyntax},
+	{name: "syntax after good frame", line: `{"uid":"u","ts":1,"x":[}`, wantErr: ErrSyntax},
+
+	// Number syntax.
+	{name: "number leading zero", line: `{"uid":"u","ts":01}`, wantErr: ErrSyntax},
+	{name: "number plus", line: `{"uid":"u","ts":+1}`, wantErr: ErrSyntax},
+	{name: "number bare dot", line: `{"uid":"u","ts":1.}`, wantErr: ErrSyntax},
+	{name: "number leading dot", line: `{"uid":"u","ts":.5}`, wantErr: ErrSyntax},
+	{name: "number bare exponent", line: `{"uid":"u","ts":1e}`, wantErr: ErrSyntax},
+	{name: "number exponent sign only", line: `{"uid":"u","ts":1e+}`, wantErr: ErrSyntax},
+	{name: "number minus only", line: `{"uid":"u","ts":-}`, wantErr: ErrSyntax},
+	{name: "number hex", line: `{"uid":"u","ts":0x10}`, wantErr: ErrSyntax},
+	{name: "nested number leading zero", line: `{"uid":"u","ts":1,"n":[00]}`, wantErr: ErrSyntax},
+
+	// ts forms.
+	{name: "ts zero", line: `{"uid":"u","ts":0}`, wantTS: 0, wantUID: "u"},
+	{name: "ts minus zero", line: `{"uid":"u","ts":-0}`, wantTS: 0, wantUID: "u"},
+	{name: "ts max", line: `{"uid":"u","ts":253402300799}`, wantTS: MaxTS, wantUID: "u"},
+	{name: "ts max+1", line: `{"uid":"u","ts":253402300800}`, wantErr: ErrTSRange},
+	{name: "ts negative", line: `{"uid":"u","ts":-1}`, wantErr: ErrTSRange},
+	{name: "ts int64 max", line: `{"uid":"u","ts":9223372036854775807}`, wantErr: ErrTSRange},
+	{name: "ts int64 overflow", line: `{"uid":"u","ts":99999999999999999999999}`, wantErr: ErrTSRange},
+	{name: "ts negative overflow", line: `{"uid":"u","ts":-99999999999999999999999}`, wantErr: ErrTSRange},
+	{name: "ts fraction", line: `{"uid":"u","ts":1468244384.9}`, wantTS: 1468244384, wantUID: "u"},
+	{name: "ts exponent", line: `{"uid":"u","ts":1.468e9}`, wantTS: 1468000000, wantUID: "u"},
+	{name: "ts exponent upper plus", line: `{"uid":"u","ts":1468244384E+0}`, wantTS: 1468244384, wantUID: "u"},
+	{name: "ts exponent negative", line: `{"uid":"u","ts":14682443849e-1}`, wantTS: 1468244384, wantUID: "u"},
+	{name: "ts small negative fraction truncates to 0", line: `{"uid":"u","ts":-0.5}`, wantTS: 0, wantUID: "u"},
+	{name: "ts negative fraction", line: `{"uid":"u","ts":-1.5}`, wantErr: ErrTSRange},
+	{name: "ts max fraction", line: `{"uid":"u","ts":253402300799.5}`, wantTS: MaxTS, wantUID: "u"},
+	{name: "ts float overflow", line: `{"uid":"u","ts":1e400}`, wantErr: ErrTSRange},
+	{name: "ts float underflow", line: `{"uid":"u","ts":1e-400}`, wantTS: 0, wantUID: "u"},
+	{name: "ts long fraction", line: `{"uid":"u","ts":1468244384.0000000000000000000000000000000000001}`, wantTS: 1468244384, wantUID: "u"},
+	{name: "ts string", line: `{"uid":"u","ts":"1468244384"}`, wantErr: ErrBadTS},
+	{name: "ts null", line: `{"uid":"u","ts":null}`, wantErr: ErrBadTS},
+	{name: "ts bool", line: `{"uid":"u","ts":true}`, wantErr: ErrBadTS},
+	{name: "ts array", line: `{"uid":"u","ts":[1]}`, wantErr: ErrBadTS},
+	{name: "ts object", line: `{"uid":"u","ts":{"ts":1}}`, wantErr: ErrBadTS},
+	{name: "no ts", line: `{"uid":"u"}`, wantErr: ErrNoTS},
+
+	// uid rejections, and their precedence over ts.
+	{name: "no uid", line: `{"ts":1}`, wantErr: ErrNoUID},
+	{name: "uid number", line: `{"uid":123,"ts":1}`, wantErr: ErrBadUID},
+	{name: "uid null", line: `{"uid":null,"ts":1}`, wantErr: ErrBadUID},
+	{name: "uid bool", line: `{"uid":true,"ts":1}`, wantErr: ErrBadUID},
+	{name: "uid object", line: `{"uid":{"uid":"x"},"ts":1}`, wantErr: ErrBadUID},
+	{name: "uid array", line: `{"uid":["x"],"ts":1}`, wantErr: ErrBadUID},
+	{name: "uid empty", line: `{"uid":"","ts":1}`, wantErr: ErrBadUID},
+	{name: "no uid beats no ts", line: `{"a":1}`, wantErr: ErrNoUID},
+	{name: "bad uid beats bad ts", line: `{"uid":1,"ts":"x"}`, wantErr: ErrBadUID},
+	{name: "bad uid beats ts range", line: `{"uid":1,"ts":-5}`, wantErr: ErrBadUID},
+	{name: "no ts beats nothing", line: `{"uid":"u","x":"ts"}`, wantErr: ErrNoTS},
+}
+
+func TestDecode(t *testing.T) {
+	var d FrameDecoder
+	for _, tc := range decodeCases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := d.Decode([]byte(tc.line))
+			if tc.wantErr != nil {
+				if !errors.Is(err, tc.wantErr) {
+					t.Fatalf("Decode(%.80q) error = %v, want %v", tc.line, err, tc.wantErr)
+				}
+				if got.TS != 0 || got.UID != nil {
+					t.Errorf("Decode(%.80q) = %+v with error, want the zero Frame", tc.line, got)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Decode(%.80q) error = %v, want nil", tc.line, err)
+			}
+			if got.TS != tc.wantTS || string(got.UID) != tc.wantUID {
+				t.Errorf("Decode(%.80q) = {TS:%d UID:%q}, want {TS:%d UID:%q}", tc.line, got.TS, got.UID, tc.wantTS, tc.wantUID)
+			}
+		})
+	}
+}
+
+// TestDecodeCasesMatchReference keeps the table honest: every expectation
+// must also be what encoding/json says.
+func TestDecodeCasesMatchReference(t *testing.T) {
+	for _, tc := range decodeCases {
+		want := refDecode([]byte(tc.line))
+		if got := Reason(tc.wantErr); got != want.reason {
+			t.Errorf("case %q expects reason %q, reference says %q", tc.name, got, want.reason)
+			continue
+		}
+		if tc.wantErr == nil && (tc.wantTS != want.ts || tc.wantUID != want.uid) {
+			t.Errorf("case %q expects {TS:%d UID:%q}, reference says {TS:%d UID:%q}", tc.name, tc.wantTS, tc.wantUID, want.ts, want.uid)
+		}
+	}
+}
+
+func TestReason(t *testing.T) {
+	other := errors.New("something else")
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{nil, ""},
+		{ErrSyntax, "syntax"},
+		{ErrNoUID, "no_uid"},
+		{ErrBadUID, "bad_uid"},
+		{ErrNoTS, "no_ts"},
+		{ErrBadTS, "bad_ts"},
+		{ErrTSRange, "ts_range"},
+		{fmt.Errorf("decode frame at offset 3: %w", ErrSyntax), "syntax"},
+		{fmt.Errorf("outer: %w", fmt.Errorf("inner: %w", ErrTSRange)), "ts_range"},
+		{other, "invalid"},
+		{fmt.Errorf("wrapped: %w", other), "invalid"},
+	}
+	for _, tt := range tests {
+		if got := Reason(tt.err); got != tt.want {
+			t.Errorf("Reason(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}
+
+// TestDecodeUIDLifetime pins the aliasing contract: a plain uid aliases the
+// line, an escaped one the scratch buffer, which the next Decode reuses.
+func TestDecodeUIDLifetime(t *testing.T) {
+	var d FrameDecoder
+	line := []byte(`{"uid":"plain","ts":1}`)
+	f, err := d.Decode(line)
+	if err != nil {
+		t.Fatalf("Decode(%q) error = %v", line, err)
+	}
+	if &f.UID[0] != &line[8] {
+		t.Errorf("Decode(%q).UID does not alias the line", line)
+	}
+	f1, err := d.Decode([]byte(`{"uid":"a\nb","ts":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := string(f1.UID)
+	f2, err := d.Decode([]byte(`{"uid":"c\td","ts":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kept != "a\nb" || string(f2.UID) != "c\td" {
+		t.Errorf("escaped uids = %q then %q, want %q then %q", kept, f2.UID, "a\nb", "c\td")
+	}
+}
+
+// TestDecodeAllocs pins zero allocations per frame once the decoder is warm,
+// for the challenge frames (uids without escapes) and for an escaped uid.
+func TestDecodeAllocs(t *testing.T) {
+	lines := sampleLines(t)
+	lines = append(lines, []byte(`{"uid":"a\u00e9\ud83d\ude00","ts":1.5e9}`))
+	var d FrameDecoder
+	for _, l := range lines {
+		if _, err := d.Decode(l); err != nil {
+			t.Fatalf("Decode(%.80q) error = %v", l, err)
+		}
+	}
+	i := 0
+	got := testing.AllocsPerRun(2000, func() {
+		_, _ = d.Decode(lines[i%len(lines)])
+		i++
+	})
+	if got != 0 {
+		t.Errorf("Decode allocates %v times per frame, want 0", got)
+	}
+}
