@@ -1,0 +1,78 @@
+package codec
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/kuniq/kuniq/window"
+)
+
+func TestResultJSONContract(t *testing.T) {
+	r := NewResult(window.Key{Granularity: window.Minute, Start: 1468244340}, 41234, 60123)
+	r.Final = true
+	got := string(r.AppendJSON(nil))
+	// The example record of MISSION.md §3, byte for byte.
+	want := `{"granularity":"minute","start":1468244340,"end":1468244400,"start_time":"2016-07-11T13:39:00Z","uniques":41234,"frames":60123,"final":true,"revision":0,"late_frames":0}`
+	if got != want {
+		t.Fatalf("AppendJSON =\n%s\nwant\n%s", got, want)
+	}
+	// encoding/json agrees with the hand-written encoder.
+	std, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(std) != want {
+		t.Errorf("json.Marshal =\n%s\nwant\n%s", std, want)
+	}
+}
+
+func TestResultRoundTrip(t *testing.T) {
+	for _, k := range []window.Key{
+		{Granularity: window.Minute, Start: 1468244340},
+		{Granularity: window.Week, Start: window.Week.Start(1468244384)},
+		{Granularity: window.Month, Start: window.Month.Start(1456790400)},
+		{Granularity: window.Year, Start: window.Year.Start(1468244384)},
+	} {
+		r := NewResult(k, 7, 9)
+		r.Revision, r.LateFrames, r.Final = 2, 3, true
+		b, err := ResultCodec{}.Encode(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := ResultCodec{}.Decode(b)
+		if err != nil {
+			t.Fatalf("Decode(%s): %v", b, err)
+		}
+		if v.(Result) != r {
+			t.Errorf("round trip of %s = %+v, want %+v", k, v, r)
+		}
+	}
+}
+
+func TestParseResultRejects(t *testing.T) {
+	for name, in := range map[string]string{
+		"not json":        `{"granularity":`,
+		"bad granularity": `{"granularity":"fortnight","start":0,"end":60}`,
+		"not a start":     `{"granularity":"minute","start":1468244341,"end":1468244401}`,
+		"wrong end":       `{"granularity":"hour","start":1468242000,"end":1468242060}`,
+	} {
+		if _, err := ParseResult([]byte(in)); !errors.Is(err, ErrResult) {
+			t.Errorf("%s: ParseResult(%s) err = %v, want ErrResult", name, in, err)
+		}
+	}
+}
+
+func TestBytesCodec(t *testing.T) {
+	b, err := Bytes{}.Encode("abc")
+	if err != nil || string(b) != "abc" {
+		t.Fatalf("Encode(string) = %q, %v", b, err)
+	}
+	v, _ := Bytes{}.Decode([]byte("x"))
+	if string(v.([]byte)) != "x" {
+		t.Errorf("Decode = %v", v)
+	}
+	if _, err := (Bytes{}).Encode(3); err == nil {
+		t.Error("Encode(int) succeeded")
+	}
+}
