@@ -24,6 +24,8 @@
 //     (one bit of ts in [13, 40] flipped: a jump of at least 2.3 h, sometimes
 //     past year 9999) and Malformed lines are excluded from every window.
 //
+// Window bounds come from package window, the same bucket math kuniq uses.
+//
 // The truth assumes the engine's rules from MISSION.md §4: disorder within
 // the allowed out-of-orderness (DisorderMax, default 5 s, must stay below the
 // allowed lateness) counts; LateBy must exceed the engine's allowed lateness

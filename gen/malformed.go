@@ -14,7 +14,7 @@ const (
 )
 
 // appendMalformed appends one broken line, drawing its kind uniformly. The
-// line never holds a newline, so line framing survives.
+// line never holds a newline or carriage return, so line framing survives.
 func (g *Generator) appendMalformed(b []byte, user uint32, clock int64) []byte {
 	k := malformedKind(g.r.intn(int(numMalformed)))
 	g.malformed[k]++
@@ -38,8 +38,8 @@ func (g *Generator) appendMalformed(b []byte, user uint32, clock int64) []byte {
 		b = append(b, byte(1+g.r.intn(8)))
 		for range n - 1 {
 			c := byte(g.r.u64())
-			if c == '\n' {
-				c = 0xff
+			if c == '\n' || c == '\r' {
+				c = 0xff // line readers split at \n and strip a final \r
 			}
 			b = append(b, c)
 		}

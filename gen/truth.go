@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+
+	"github.com/kuniq/kuniq/window"
 )
 
 // WindowTruth is the exact count of one window over the frames kuniq must
@@ -21,7 +23,7 @@ type WindowTruth struct {
 }
 
 type winKey struct {
-	g     uint8
+	g     window.Granularity
 	start int64
 }
 
@@ -37,20 +39,25 @@ type winAcc struct {
 // and pays one set insert per frame.
 type truth struct {
 	wins map[winKey]*winAcc
-	last [numGran]struct {
-		start, end int64
-		acc        *winAcc
-	}
+	last []lastWin // per window.All entry
 }
 
-func newTruth() *truth { return &truth{wins: make(map[winKey]*winAcc)} }
+type lastWin struct {
+	start, end int64
+	acc        *winAcc
+}
+
+func newTruth() *truth {
+	return &truth{wins: make(map[winKey]*winAcc), last: make([]lastWin, len(window.All))}
+}
 
 func (t *truth) add(ts int64, user uint32) {
-	for g := range numGran {
-		c := &t.last[g]
+	for i, g := range window.All {
+		c := &t.last[i]
 		if ts < c.start || ts >= c.end || c.acc == nil {
-			start, end := bucket(g, ts)
-			k := winKey{uint8(g), start}
+			start := g.Start(ts)
+			end := g.End(start)
+			k := winKey{g, start}
 			acc := t.wins[k]
 			if acc == nil {
 				acc = &winAcc{end: end, users: make(map[uint32]struct{})}
@@ -69,20 +76,25 @@ func (g *Generator) Truth() []WindowTruth {
 	if g.truth == nil {
 		return nil
 	}
-	out := make([]WindowTruth, 0, len(g.truth.wins))
-	for k, a := range g.truth.wins {
+	keys := make([]winKey, 0, len(g.truth.wins))
+	for k := range g.truth.wins {
+		keys = append(keys, k)
+	}
+	// Granularity values order fine to coarse.
+	slices.SortFunc(keys, func(a, b winKey) int {
+		return cmp.Or(cmp.Compare(a.g, b.g), cmp.Compare(a.start, b.start))
+	})
+	out := make([]WindowTruth, 0, len(keys))
+	for _, k := range keys {
+		a := g.truth.wins[k]
 		out = append(out, WindowTruth{
-			Granularity: granularities[k.g],
+			Granularity: k.g.String(),
 			Start:       k.start,
 			End:         a.end,
 			Uniques:     len(a.users),
 			Frames:      a.frames,
 		})
 	}
-	rank := func(name string) int { return slices.Index(granularities[:], name) }
-	slices.SortFunc(out, func(a, b WindowTruth) int {
-		return cmp.Or(cmp.Compare(rank(a.Granularity), rank(b.Granularity)), cmp.Compare(a.Start, b.Start))
-	})
 	return out
 }
 
