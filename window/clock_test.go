@@ -461,11 +461,11 @@ func TestClockUnanchored(t *testing.T) {
 // days. It returns the stream and which frames are flips.
 func genStream(r *rand.Rand, n int) (tss []int64, isFlip []bool) {
 	clock := t0
-	for range n {
+	for i := range n {
 		if r.IntN(3) == 0 {
 			clock++
 		}
-		if r.IntN(2000) == 0 {
+		if i%1500 == 1499 {
 			clock += int64(1+r.IntN(5)) * day // a replay gap
 		}
 		ts, f := clock, false
@@ -520,9 +520,22 @@ func TestClockProperties(t *testing.T) {
 			}
 			// Every non-flip frame that is not late must be counted: the
 			// jumps are genuine and must lose nothing.
-			if lost := len(tss) - flips - accepted - a.count(0, len(tss), Late); lost > 0 {
+			late := a.count(0, len(tss), Late)
+			if lost := len(tss) - flips - accepted - late; lost > 0 {
 				t.Errorf("%d genuine frames got ts_jump (%d flips, %d accepted of %d)", lost, flips, accepted, len(tss))
 			}
+			// Flips here are 4+ years off, so time ends at the last genuine
+			// frame: the replay gaps moved it, no flip did.
+			wantMax := int64(math.MinInt64)
+			for i, ts := range tss {
+				if !isFlip[i] {
+					wantMax = max(wantMax, ts)
+				}
+			}
+			if got := a.c.MaxTS(); got != wantMax {
+				t.Errorf("MaxTS() = %d after the stream, want %d", got, wantMax)
+			}
+			t.Logf("%d frames: %d accepted, %d late, %d ts_jump (%d flips)", len(tss), accepted, late, a.count(0, len(tss), Jump), flips)
 		})
 	}
 }
