@@ -1,0 +1,173 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/kuniq/kuniq/codec"
+)
+
+// chunkSize is how much input one decoding job covers: ~500 challenge frames, large enough
+// that handing chunks between goroutines costs little next to decoding them.
+const chunkSize = 1 << 20
+
+// ReadConfig sets how Read splits and decodes its input.
+type ReadConfig struct {
+	// Workers decode in parallel; 0 means GOMAXPROCS. 1 decodes on one goroutine beside the
+	// reader. Any value gives the same batches in the same order.
+	Workers int
+	// MaxLine is the longest line accepted; a longer one is a dead letter ("syntax"), never a
+	// crash or an unbounded buffer. 0 means 16 MiB.
+	MaxLine int
+}
+
+// ErrLineTooLong is the decoding error of a line longer than ReadConfig.MaxLine.
+var ErrLineTooLong = fmt.Errorf("%w: line too long", codec.ErrSyntax)
+
+type chunk struct {
+	buf    []byte
+	first  int64 // line number of the chunk's first line
+	frames []Frame
+	done   chan struct{}
+}
+
+// Read splits r into lines, decodes them on Workers goroutines and calls fn with each batch
+// of frames strictly in input order, from one goroutine at a time. Frame.Line aliases a buffer
+// that is reused after fn returns. Line numbers (Frame.Offset) start at 1; empty lines are
+// skipped but counted. A trailing "\r" is JSON whitespace, so CRLF files need no special case.
+func Read(ctx context.Context, r io.Reader, cfg ReadConfig, fn func([]Frame) error) error {
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	maxLine := cfg.MaxLine
+	if maxLine <= 0 {
+		maxLine = 16 << 20
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	jobs := make(chan *chunk, workers)
+	ordered := make(chan *chunk, 2*workers) // bounds the chunks in flight
+	free := make(chan *chunk, 3*workers+2)
+	recycle := func(c *chunk) {
+		select {
+		case free <- c:
+		default:
+		}
+	}
+
+	g.Go(func() error { // reader: cut the input at line ends
+		defer close(jobs)
+		defer close(ordered)
+		var carry []byte
+		line := int64(1)
+		for eof := false; !eof; {
+			var c *chunk
+			select {
+			case c = <-free:
+			default:
+				c = &chunk{buf: make([]byte, 0, chunkSize)}
+			}
+			c.buf = append(c.buf[:0], carry...)
+			target := len(c.buf) + chunkSize
+			c.buf = slices.Grow(c.buf, chunkSize)
+			for len(c.buf) < target && !eof {
+				n, err := r.Read(c.buf[len(c.buf):target])
+				c.buf = c.buf[:len(c.buf)+n]
+				if errors.Is(err, io.EOF) {
+					eof = true
+				} else if err != nil {
+					return fmt.Errorf("read input: %w", err)
+				}
+			}
+			carry = carry[:0]
+			if !eof {
+				cut := bytes.LastIndexByte(c.buf, '\n')
+				switch {
+				case cut >= 0:
+					carry = append(carry, c.buf[cut+1:]...)
+					c.buf = c.buf[:cut+1]
+				case len(c.buf) <= maxLine:
+					// No line end yet: read on with the whole chunk carried over.
+					carry = append(carry, c.buf...)
+					recycle(c)
+					continue
+				default:
+					// A line longer than maxLine: this piece becomes a dead letter, the rest
+					// of the line follows as the next "line" (also not JSON).
+				}
+			}
+			c.first = line
+			line += int64(bytes.Count(c.buf, []byte{'\n'}))
+			if n := len(c.buf); n > 0 && c.buf[n-1] != '\n' {
+				line++
+			}
+			c.done = make(chan struct{})
+			select {
+			case ordered <- c:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			select {
+			case jobs <- c:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	})
+	for range workers {
+		g.Go(func() error { // decoders
+			var d codec.FrameDecoder
+			for c := range jobs {
+				c.frames = decodeChunk(&d, c.buf, c.first, maxLine, c.frames[:0])
+				close(c.done)
+			}
+			return nil
+		})
+	}
+	g.Go(func() error { // the caller's side: batches in input order
+		for c := range ordered {
+			select {
+			case <-c.done:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			if err := fn(c.frames); err != nil {
+				return err
+			}
+			recycle(c)
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+func decodeChunk(d *codec.FrameDecoder, buf []byte, line int64, maxLine int, dst []Frame) []Frame {
+	for len(buf) > 0 {
+		end := bytes.IndexByte(buf, '\n')
+		var l []byte
+		if end < 0 {
+			l, buf = buf, nil
+		} else {
+			l, buf = buf[:end], buf[end+1:]
+		}
+		if len(bytes.TrimSpace(l)) == 0 {
+			line++
+			continue
+		}
+		if len(l) > maxLine {
+			dst = append(dst, Frame{Offset: line, Line: l[:min(len(l), 1024)], Err: ErrLineTooLong})
+		} else {
+			dst = append(dst, Decode(d, line, l))
+		}
+		line++
+	}
+	return dst
+}

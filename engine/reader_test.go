@@ -1,0 +1,117 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/kuniq/kuniq/codec"
+	"github.com/kuniq/kuniq/gen"
+)
+
+type readFrame struct {
+	Offset int64
+	Line   string
+	TS     int64
+	Hash   uint64
+	Reason string
+}
+
+func readAll(t *testing.T, in []byte, workers int) []readFrame {
+	t.Helper()
+	var got []readFrame
+	err := Read(context.Background(), iotest.HalfReader(bytes.NewReader(in)), ReadConfig{Workers: workers, MaxLine: 64 << 10}, func(fs []Frame) error {
+		for _, f := range fs {
+			got = append(got, readFrame{f.Offset, string(f.Line), f.TS, f.Hash, reasonOf(f.Err)})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func reasonOf(err error) string {
+	if err == nil {
+		return ""
+	}
+	return codec.Reason(err)
+}
+
+// The reference: one line at a time, in order, on one goroutine.
+func readNaive(in []byte) []readFrame {
+	var d codec.FrameDecoder
+	var out []readFrame
+	for i, l := range strings.Split(string(in), "\n") {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		f := Decode(&d, int64(i+1), []byte(l))
+		if len(l) > 64<<10 {
+			f = Frame{Offset: int64(i + 1), Line: []byte(l[:1024]), Err: ErrLineTooLong}
+		}
+		out = append(out, readFrame{f.Offset, string(f.Line), f.TS, f.Hash, reasonOf(f.Err)})
+	}
+	return out
+}
+
+func TestReadParallelEqualsSequential(t *testing.T) {
+	cfg := gen.DefaultConfig()
+	cfg.Count, cfg.Seed, cfg.MalformedPct, cfg.DisorderPct = 3000, 7, 2, 10
+	g, err := gen.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := g.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	// Edge cases at the end: blank lines, CRLF, a line over MaxLine, no final newline.
+	buf.WriteString("\n   \n{\"ts\":1468244390,\"uid\":\"crlf\"}\r\n")
+	buf.WriteString(`{"ts":1468244390,"uid":"` + strings.Repeat("x", 70<<10) + "\"}\n")
+	buf.WriteString(`{"ts":1468244391,"uid":"last"}`)
+	in := buf.Bytes()
+
+	want := readNaive(in)
+	if len(want) != 3000+3 {
+		t.Fatalf("reference read %d frames, want %d", len(want), 3003)
+	}
+	for _, workers := range []int{1, 2, 4, 7} {
+		got := readAll(t, in, workers)
+		if len(got) != len(want) {
+			t.Fatalf("workers=%d: %d frames, want %d", workers, len(got), len(want))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("workers=%d: frame %d = %+v, want %+v", workers, i, got[i].Offset, want[i].Offset)
+			}
+		}
+	}
+}
+
+func TestReadStopsOnCallbackError(t *testing.T) {
+	in := bytes.Repeat([]byte(`{"ts":1,"uid":"a"}`+"\n"), 200000)
+	stop := errors.New("stop")
+	calls := 0
+	err := Read(context.Background(), bytes.NewReader(in), ReadConfig{Workers: 2}, func([]Frame) error {
+		calls++
+		return stop
+	})
+	if !errors.Is(err, stop) || calls != 1 {
+		t.Errorf("Read = %v after %d calls, want the callback's error after 1", err, calls)
+	}
+}
+
+func TestReadEmpty(t *testing.T) {
+	for _, in := range []string{"", "\n", "\n\n  \n"} {
+		if got := readAll(t, []byte(in), 2); len(got) != 0 {
+			t.Errorf("Read(%q) = %v, want nothing", in, got)
+		}
+	}
+	_ = fmt.Sprint()
+}
