@@ -67,14 +67,43 @@ func weekStartDay(d int64) int64 {
 
 // monthStartDay returns the first day of the month containing day d.
 func monthStartDay(d int64) int64 {
-	_, _, day := civilFromDays(d)
-	return d - day + 1
+	_, m := monthYearStartDays(d)
+	return m
 }
 
 // yearStartDay returns January 1 of the year containing day d.
 func yearStartDay(d int64) int64 {
-	y, _, _ := civilFromDays(d)
-	return daysFromCivil(y, 1, 1)
+	y, _ := monthYearStartDays(d)
+	return y
+}
+
+// monthYearStartDays returns the first day of the year and of the month
+// containing day d. It is civilFromDays stopped early: the year start
+// follows from the March-based day of year, with no second calendar
+// conversion, which halves the cost of a year start and lets AppendKeys
+// get both from one computation.
+func monthYearStartDays(d int64) (yearStart, monthStart int64) {
+	z := d + daysEpochToEra0
+	era := z / daysPerEra
+	if z < 0 && z%daysPerEra != 0 {
+		era--
+	}
+	doe := z - era*daysPerEra
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100) // from March 1
+	march1 := d - doy
+	mp := (5*doy + 2) / 153
+	monthStart = march1 + (153*mp+2)/5
+	if doy >= 306 { // January or February: the year began 306 days after March 1
+		return march1 + 306, monthStart
+	}
+	// March to December: the year began 59 days (60 in a leap year) before
+	// March 1. The era is a multiple of 400 years, so yoe decides leapness.
+	feb := int64(59)
+	if yoe%4 == 0 && (yoe%100 != 0 || yoe == 0) {
+		feb = 60
+	}
+	return march1 - feb, monthStart
 }
 
 // isLeap reports whether year is a Gregorian leap year: every fourth year,

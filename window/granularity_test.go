@@ -189,8 +189,8 @@ func TestStartEndExtremes(t *testing.T) {
 	}
 }
 
-// TestCivilRoundTrip checks civilFromDays and daysFromCivil invert each other
-// on every day of ±800 years around the epoch (two full 400-year eras each
+// TestCivilRoundTrip checks civilFromDays and daysFromCivil invert each other,
+// and the shortcut month and year starts agree with them, on every day of ±800 years around the epoch (two full 400-year eras each
 // way, so every leap rule is crossed).
 func TestCivilRoundTrip(t *testing.T) {
 	const span = 800 * 366
@@ -199,6 +199,13 @@ func TestCivilRoundTrip(t *testing.T) {
 		y, m, day := civilFromDays(d)
 		if got := daysFromCivil(y, m, day); got != d {
 			t.Fatalf("daysFromCivil(civilFromDays(%d) = %d-%d-%d) = %d", d, y, m, day, got)
+		}
+		ys, ms := monthYearStartDays(d)
+		if want := daysFromCivil(y, 1, 1); ys != want {
+			t.Fatalf("year start of day %d (%d-%d-%d) = %d, want %d", d, y, m, day, ys, want)
+		}
+		if want := daysFromCivil(y, m, 1); ms != want {
+			t.Fatalf("month start of day %d (%d-%d-%d) = %d, want %d", d, y, m, day, ms, want)
 		}
 		// Each day follows the previous one.
 		switch {

@@ -113,8 +113,8 @@ func canonicalInt(s string) bool {
 func AppendKeys(dst []Key, ts int64, gs []Granularity) []Key {
 	day := floorDiv(ts, secondsPerDay)
 	var (
-		haveCivil  bool
-		year, mday int64
+		haveCivil             bool
+		yearStart, monthStart int64
 	)
 	for _, g := range gs {
 		var start int64
@@ -127,13 +127,13 @@ func AppendKeys(dst []Key, ts int64, gs []Granularity) []Key {
 			start = weekStartDay(day) * secondsPerDay
 		case Month, Year:
 			if !haveCivil {
-				year, _, mday = civilFromDays(day)
+				yearStart, monthStart = monthYearStartDays(day)
 				haveCivil = true
 			}
 			if g == Month {
-				start = (day - mday + 1) * secondsPerDay
+				start = monthStart * secondsPerDay
 			} else {
-				start = daysFromCivil(year, 1, 1) * secondsPerDay
+				start = yearStart * secondsPerDay
 			}
 		default:
 			panic(fmt.Sprintf("window: AppendKeys with invalid %v", g))
