@@ -53,55 +53,41 @@ func inspect(t testing.TB, line []byte) root {
 	if !r.valid {
 		return r
 	}
-	var m map[string]any
+	// Walk the root object by hand so duplicate keys stay visible; each
+	// value comes back raw.
 	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return root{} // valid JSON but not an object
 	}
-	r.uid, r.ts = m["uid"], m["ts"]
-
-	// Walk the tokens to see duplicate root keys and nested keys.
-	type frame struct{ obj, wantKey bool }
-	var st []frame
-	afterValue := func() {
-		if n := len(st); n > 0 && st[n-1].obj {
-			st[n-1].wantKey = true
-		}
-	}
-	dec = json.NewDecoder(bytes.NewReader(line))
-	for {
+	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			break
+			t.Fatalf("valid line, bad key: %v", err)
 		}
-		if n := len(st); n > 0 && st[n-1].obj && st[n-1].wantKey {
-			if k, ok := tok.(string); ok {
-				st[n-1].wantKey = false
-				switch {
-				case n == 1:
-					r.keys = append(r.keys, k)
-				case k == "uid":
-					r.nestedUID = true
-				case k == "ts":
-					r.nestedTS = true
-				}
-				continue
+		k := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			t.Fatalf("valid line, bad value: %v", err)
+		}
+		r.keys = append(r.keys, k)
+		switch k {
+		case "uid", "ts":
+			var v any
+			d := json.NewDecoder(bytes.NewReader(raw))
+			d.UseNumber()
+			if err := d.Decode(&v); err != nil {
+				t.Fatalf("valid line, bad %s value: %v", k, err)
 			}
-			st = st[:n-1] // '}'
-			afterValue()
-			continue
-		}
-		switch tok {
-		case json.Delim('{'):
-			st = append(st, frame{obj: true, wantKey: true})
-		case json.Delim('['):
-			st = append(st, frame{})
-		case json.Delim(']'):
-			st = st[:len(st)-1]
-			afterValue()
+			if k == "uid" {
+				r.uid = v
+			} else {
+				r.ts = v
+			}
 		default:
-			afterValue()
+			// No vocabulary string holds `uid":` or `ts":`, so in a nested
+			// value they can only be keys.
+			r.nestedUID = r.nestedUID || bytes.Contains(raw, []byte(`"uid":`))
+			r.nestedTS = r.nestedTS || bytes.Contains(raw, []byte(`"ts":`))
 		}
 	}
 	return r
