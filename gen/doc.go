@@ -20,7 +20,7 @@
 //   - Every Malformed line is either rejected by encoding/json or lacks a
 //     root string "uid" or integer "ts". Lines never contain a raw newline.
 //   - The truth counts Clean and Disordered frames only. Late frames (ts
-//     lowered by at least LateBy below the newest ts seen), BitFlipped frames
+//     at least LateBy below the newest counted ts), BitFlipped frames
 //     (one bit of ts in [13, 40] flipped: a jump of at least 2.3 h, sometimes
 //     past year 9999) and Malformed lines are excluded from every window.
 //
