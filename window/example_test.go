@@ -1,0 +1,79 @@
+package window_test
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/kuniq/kuniq/window"
+)
+
+func ExampleAppendKeys() {
+	gs, _ := window.ParseList("minute,week,month")
+	for _, k := range window.AppendKeys(nil, 1468244384, gs) {
+		fmt.Println(k, time.Unix(k.Start, 0).UTC().Format(time.DateTime), "to", time.Unix(k.End(), 0).UTC().Format(time.DateTime))
+	}
+	// Output:
+	// minute/1468244340 2016-07-11 13:39:00 to 2016-07-11 13:40:00
+	// week/1468195200 2016-07-11 00:00:00 to 2016-07-18 00:00:00
+	// month/1467331200 2016-07-01 00:00:00 to 2016-08-01 00:00:00
+}
+
+func ExampleParseKey() {
+	k, err := window.ParseKey("hour/1468242000")
+	fmt.Println(k.Granularity, k.Start, k.End(), err)
+	_, err = window.ParseKey("hour/1468244340")
+	fmt.Println(err)
+	// Output:
+	// hour 1468242000 1468245600 <nil>
+	// parse key "hour/1468244340": window: not a window start
+}
+
+// A bit-flipped timestamp is held, then rejected by the normal frames that
+// follow it; it never moves the watermark.
+func ExampleClock() {
+	c := window.NewClock[string](window.DefaultConfig())
+	show := func(name string, ts int64, v window.Verdict) { fmt.Println(name, v) }
+	ts := int64(1468244384)
+	for i := range 8 {
+		c.Observe(ts+int64(i), fmt.Sprint("frame", i), show)
+	}
+	c.Observe(ts^(1<<31), "flipped", show)
+	for i := 8; i < 16; i++ {
+		c.Observe(ts+int64(i), fmt.Sprint("frame", i), show)
+	}
+	fmt.Println("watermark", c.Watermark(), "held", c.Held())
+	// Output:
+	// frame0 accept
+	// frame1 accept
+	// frame2 accept
+	// frame3 accept
+	// frame4 accept
+	// frame5 accept
+	// frame6 accept
+	// frame7 accept
+	// frame8 accept
+	// frame9 accept
+	// frame10 accept
+	// frame11 accept
+	// frame12 accept
+	// frame13 accept
+	// frame14 accept
+	// flipped ts_jump
+	// frame15 accept
+	// watermark 1468244394 held 0
+}
+
+func ExampleSources() {
+	s := window.NewSources(30 * time.Second)
+	now := time.Date(2016, 7, 11, 13, 40, 0, 0, time.UTC)
+	s.Update(0, 1468244395, 1468244400, now)
+	s.Update(1, 1468244300, 1468244305, now)
+	fmt.Println(s.Watermark(now.Add(10 * time.Second)))
+	s.Update(0, 1468244495, 1468244500, now.Add(40*time.Second))
+	fmt.Println(s.Watermark(now.Add(45 * time.Second))) // partition 1 is idle
+	fmt.Println(s.Watermark(now.Add(2 * time.Minute)))  // all idle: close everything seen
+	// Output:
+	// 1468244300 false true
+	// 1468244495 false true
+	// 1468244501 true true
+}
