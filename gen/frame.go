@@ -147,9 +147,10 @@ func (g *Generator) appendRootTS(b []byte, n int, ts int64, f field) ([]byte, in
 		b = append(b, '"')
 		b = strconv.AppendInt(b, ts, 10)
 		b = append(b, '"')
-	case 1:
+	case 1: // an array: a ts with a fraction would be valid (it is truncated)
+		b = append(b, '[')
 		b = strconv.AppendInt(b, ts, 10)
-		b = append(b, ".5"...)
+		b = append(b, ']')
 	case 2:
 		b = append(b, "null"...)
 	default:

@@ -8,7 +8,7 @@ const (
 	malNoUID                             // no root uid (decoys may remain)
 	malNoTS                              // no root ts (decoys may remain)
 	malUIDNotString                      // root uid is a number, null, bool, object or array
-	malTSNotInteger                      // root ts is a string, float, null or bool
+	malTSNotInteger                      // root ts is a string, array, null or bool
 	malJunk                              // binary junk
 	numMalformed
 )
