@@ -99,6 +99,9 @@ func TestUnmarshalRejects(t *testing.T) {
 		{"truncated sparse", good[:len(good)-1], hyperloglog.ErrorTooShort},
 		{"trailing byte", append(append([]byte{}, good...), 0), hyperloglog.ErrorInvalidData},
 		{"truncated dense", dense[:len(dense)-1], hyperloglog.ErrorTooShort},
+		{"dense register too big", func() []byte { d := append([]byte{}, dense...); d[100] = 52; return d }(), hyperloglog.ErrorInvalidData},
+		{"dense register count", func() []byte { d := append([]byte{}, dense...); d[7]++; return d }(), hyperloglog.ErrorInvalidData},
+		{"dense bias byte", func() []byte { d := append([]byte{}, dense...); d[2] = 1; return d }(), hyperloglog.ErrorInvalidData},
 		{"huge tmp set", []byte{2, 14, 0, 1, 0xff, 0xff, 0xff, 0xff}, hyperloglog.ErrorTooShort},
 	} {
 		var s Sketch
