@@ -20,13 +20,17 @@
 // property tests prove it; it is what lets at-least-once delivery give
 // exactly-once counts.
 //
-// Cost. A repeated user in a sparse sketch is two binary searches (axiomhq
-// re-adds it to its temporary set and periodically rewrites the whole
-// compressed list, 260–870 ns). Estimate on a dense sketch reads a
-// histogram of register values kept up to date by inserts (axiomhq computes
-// a math.Pow per register, ~1 ms at p = 14). Memory while sparse is 4 bytes
-// per distinct user, at most about 2^p·2 bytes before the switch; dense is
-// 2^p bytes. See bench_test.go.
+// Cost (go test -bench . ./sketch/, 2 shared cores, p = 14, against
+// axiomhq directly): a repeated user in a sparse sketch ~50 ns instead of
+// ~530 ns (axiomhq re-adds it to its temporary set and rewrites the whole
+// compressed list every 2^p/100 of them; here it is two binary searches);
+// Estimate on a dense sketch ~150 ns instead of ~0.35–0.5 ms (axiomhq
+// computes a math.Pow per register; here a histogram of register values,
+// kept by inserts, is summed in at most 66 steps); hash once plus six dense
+// inserts (Set) ~33 ns. The price: marshaling a sparse sketch re-encodes its
+// keys (~4 ns per key) where axiomhq copies its stream, and memory while
+// sparse is up to 8 bytes per distinct user (sorted keys plus a reused merge
+// buffer), ~60 KiB at p = 14 just before the switch; dense is 2^p bytes.
 //
 // # Concurrency
 //
@@ -41,8 +45,9 @@
 //
 // The encoding is not canonical across writers: axiomhq writes keys into a
 // temporary set in map order, and a future version of ours may too. Compare
-// decoded estimates, never raw bytes. Floating point: estimates are
-// reproducible on one architecture; an architecture that fuses multiply-adds
-// differently (Go fuses on arm64, not on amd64) can differ in the last unit,
-// exactly as axiomhq would.
+// decoded estimates, never raw bytes. Floating point: the Go spec lets a
+// compiler fuse x*y+z, which it does on some targets (arm64, ppc64le,
+// s390x, riscv64, amd64 at GOAMD64=v3) and not on others, so two machines of
+// different kinds may disagree by one on an estimate, exactly as axiomhq
+// would; one build always agrees with itself.
 package sketch
