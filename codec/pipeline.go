@@ -1,0 +1,366 @@
+package codec
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/kuniq/kuniq/sketch"
+	"github.com/kuniq/kuniq/window"
+)
+
+// The pipeline's internal records: what stage 1 (pre-aggregation) sends stage 2 (the window
+// table) on the partials topic, what stage 2 sends itself on its loop topic, and the rows of its
+// table. All are binary, versioned by their first two bytes: 'K' and a kind letter. They are
+// internal: both stages of one kuniq version read them; a new layout takes a new kind letter.
+const magic = 'K'
+
+const (
+	kindPartial  = 'P'
+	kindMark     = 'M'
+	kindCommand  = 'C'
+	kindWindow   = 'W'
+	kindControl  = 'X'
+	pipelineVers = 1
+)
+
+// ErrPipeline is returned, wrapped, for bytes that are not a pipeline record.
+var ErrPipeline = errors.New("codec: bad pipeline record")
+
+// Partial is one flush of one input partition's frames for one window: a sketch of their
+// uids and how many frames it holds. Key: the window (window.Key.String()).
+type Partial struct {
+	Source int32 // input partition
+	// First and Last are the input offsets the flush covered (all its frames, of every
+	// window): stage 2 uses them to count each flush's frames once.
+	First, Last int64
+	Frames      int64
+	Sketch      *sketch.Sketch
+}
+
+// Mark is an input partition's progress, broadcast to every stage-2 partition after the
+// partials it covers were acknowledged. Key: the stage-2 partition's control key.
+type Mark struct {
+	Source int32
+	// Watermark and MaxTS of the source's clock; math.MinInt64 until it has anchored.
+	Watermark, MaxTS int64
+	// Idle: the source saw no frame for the idle timeout; it must not hold windows open.
+	Idle bool
+}
+
+// PartialsCodec is the goka.Codec of the partials topic. Decode returns *Partial or *Mark.
+type PartialsCodec struct{}
+
+// Encode encodes a *Partial or *Mark.
+func (PartialsCodec) Encode(v any) ([]byte, error) {
+	switch m := v.(type) {
+	case *Partial:
+		b := []byte{magic, kindPartial, pipelineVers}
+		b = binary.AppendVarint(b, int64(m.Source))
+		b = binary.AppendVarint(b, m.First)
+		b = binary.AppendVarint(b, m.Last)
+		b = binary.AppendVarint(b, m.Frames)
+		return AppendSketch(b, m.Sketch)
+	case *Mark:
+		b := []byte{magic, kindMark, pipelineVers}
+		b = binary.AppendVarint(b, int64(m.Source))
+		b = binary.AppendVarint(b, m.Watermark)
+		b = binary.AppendVarint(b, m.MaxTS)
+		return append(b, boolByte(m.Idle)), nil
+	}
+	return nil, fmt.Errorf("%w: PartialsCodec cannot encode %T", ErrPipeline, v)
+}
+
+// Decode returns a *Partial or a *Mark.
+func (PartialsCodec) Decode(b []byte) (any, error) {
+	r, kind, err := newReader(b)
+	if err != nil {
+		return nil, err
+	}
+	switch kind {
+	case kindPartial:
+		p := &Partial{Source: int32(r.varint()), First: r.varint(), Last: r.varint(), Frames: r.varint()}
+		if r.err != nil {
+			return nil, r.err
+		}
+		if p.Sketch, err = DecodeSketch(r.rest()); err != nil {
+			return nil, fmt.Errorf("%w: partial: %w", ErrPipeline, err)
+		}
+		return p, nil
+	case kindMark:
+		m := &Mark{Source: int32(r.varint()), Watermark: r.varint(), MaxTS: r.varint(), Idle: r.byte() == 1}
+		return m, r.done()
+	}
+	return nil, fmt.Errorf("%w: kind %q on the partials topic", ErrPipeline, kind)
+}
+
+// Op is what a Command asks of a table row.
+type Op uint8
+
+const (
+	// OpRegister, to a control row: a new window exists in this partition; finalise it when
+	// the watermark passes its end.
+	OpRegister Op = iota + 1
+	// OpFinalize, to a window row: the watermark passed your end: publish your final result.
+	OpFinalize
+	// OpExpire, to a window row: your retention is over: delete yourself.
+	OpExpire
+)
+
+// Command is a message stage 2 sends itself through its loop topic, because a Goka callback
+// may write only the row of its own key.
+type Command struct {
+	Op     Op
+	Window window.Key // OpRegister: the new window
+}
+
+// CommandCodec is the goka.Codec of stage 2's loop topic.
+type CommandCodec struct{}
+
+// Encode encodes a *Command.
+func (CommandCodec) Encode(v any) ([]byte, error) {
+	c, ok := v.(*Command)
+	if !ok {
+		return nil, fmt.Errorf("%w: CommandCodec cannot encode %T", ErrPipeline, v)
+	}
+	b := []byte{magic, kindCommand, pipelineVers, byte(c.Op)}
+	return appendKey(b, c.Window), nil
+}
+
+// Decode returns a *Command.
+func (CommandCodec) Decode(b []byte) (any, error) {
+	r, kind, err := newReader(b)
+	if err != nil {
+		return nil, err
+	}
+	if kind != kindCommand {
+		return nil, fmt.Errorf("%w: kind %q on the loop topic", ErrPipeline, kind)
+	}
+	c := &Command{Op: Op(r.byte()), Window: r.key()}
+	if c.Op < OpRegister || c.Op > OpExpire {
+		return nil, fmt.Errorf("%w: unknown op %d", ErrPipeline, c.Op)
+	}
+	return c, r.done()
+}
+
+// WindowState is a window's row in the stage-2 table.
+type WindowState struct {
+	Sketch             *sketch.Sketch
+	Frames, LateFrames int64
+	Final              bool
+	Revision           int
+	// EarlyAt is the wall time (unix ms) of the last early record: at most one per second.
+	EarlyAt int64
+	// Upto is, per input partition, the last input offset whose flush was counted in Frames,
+	// so a partial delivered twice is counted once.
+	Upto map[int32]int64
+}
+
+// SourceState is what the control row remembers of one input partition.
+type SourceState struct {
+	Watermark, MaxTS int64
+	Idle             bool
+}
+
+// Control is the row of a stage-2 partition's control key: its view of every input
+// partition's progress and the windows it must still finalise or delete.
+type Control struct {
+	Sources map[int32]SourceState
+	// Watermark is the combined watermark the partition last acted on.
+	Watermark int64
+	// Open are the partition's windows not yet final; Expiring the final ones awaiting
+	// deletion at the end of their retention.
+	Open, Expiring []window.Key
+}
+
+// TableCodec is the goka.Codec of the stage-2 table. Decode returns *WindowState or *Control.
+type TableCodec struct{}
+
+// Encode encodes a *WindowState or *Control.
+func (TableCodec) Encode(v any) ([]byte, error) {
+	switch s := v.(type) {
+	case *WindowState:
+		b := []byte{magic, kindWindow, pipelineVers}
+		b = binary.AppendVarint(b, s.Frames)
+		b = binary.AppendVarint(b, s.LateFrames)
+		b = append(b, boolByte(s.Final))
+		b = binary.AppendVarint(b, int64(s.Revision))
+		b = binary.AppendVarint(b, s.EarlyAt)
+		srcs := sortedSources(s.Upto)
+		b = binary.AppendUvarint(b, uint64(len(srcs)))
+		for _, src := range srcs {
+			b = binary.AppendVarint(b, int64(src))
+			b = binary.AppendVarint(b, s.Upto[src])
+		}
+		return AppendSketch(b, s.Sketch)
+	case *Control:
+		b := []byte{magic, kindControl, pipelineVers}
+		b = binary.AppendVarint(b, s.Watermark)
+		srcs := sortedSources(s.Sources)
+		b = binary.AppendUvarint(b, uint64(len(srcs)))
+		for _, src := range srcs {
+			st := s.Sources[src]
+			b = binary.AppendVarint(b, int64(src))
+			b = binary.AppendVarint(b, st.Watermark)
+			b = binary.AppendVarint(b, st.MaxTS)
+			b = append(b, boolByte(st.Idle))
+		}
+		b = appendKeys(b, s.Open)
+		return appendKeys(b, s.Expiring), nil
+	}
+	return nil, fmt.Errorf("%w: TableCodec cannot encode %T", ErrPipeline, v)
+}
+
+// Decode returns a *WindowState or *Control.
+func (TableCodec) Decode(b []byte) (any, error) {
+	r, kind, err := newReader(b)
+	if err != nil {
+		return nil, err
+	}
+	switch kind {
+	case kindWindow:
+		s := &WindowState{Frames: r.varint(), LateFrames: r.varint(), Final: r.byte() == 1,
+			Revision: int(r.varint()), EarlyAt: r.varint()}
+		n := r.count()
+		if n > 0 {
+			s.Upto = make(map[int32]int64, n)
+		}
+		for range n {
+			src := int32(r.varint())
+			s.Upto[src] = r.varint()
+		}
+		if r.err != nil {
+			return nil, r.err
+		}
+		if s.Sketch, err = DecodeSketch(r.rest()); err != nil {
+			return nil, fmt.Errorf("%w: window: %w", ErrPipeline, err)
+		}
+		return s, nil
+	case kindControl:
+		c := &Control{Watermark: r.varint(), Sources: map[int32]SourceState{}}
+		n := r.count()
+		for range n {
+			src := int32(r.varint())
+			c.Sources[src] = SourceState{Watermark: r.varint(), MaxTS: r.varint(), Idle: r.byte() == 1}
+		}
+		c.Open = r.keys()
+		c.Expiring = r.keys()
+		return c, r.done()
+	}
+	return nil, fmt.Errorf("%w: kind %q in the window table", ErrPipeline, kind)
+}
+
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func sortedSources[V any](m map[int32]V) []int32 {
+	out := make([]int32, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func appendKey(b []byte, k window.Key) []byte {
+	b = append(b, byte(k.Granularity))
+	return binary.AppendVarint(b, k.Start)
+}
+
+func appendKeys(b []byte, ks []window.Key) []byte {
+	b = binary.AppendUvarint(b, uint64(len(ks)))
+	for _, k := range ks {
+		b = appendKey(b, k)
+	}
+	return b
+}
+
+// reader decodes the fields above; the first error sticks and later reads return zeros.
+type reader struct {
+	b   []byte
+	err error
+}
+
+func newReader(b []byte) (*reader, byte, error) {
+	if len(b) < 3 || b[0] != magic {
+		return nil, 0, fmt.Errorf("%w: no header", ErrPipeline)
+	}
+	if b[2] != pipelineVers {
+		return nil, 0, fmt.Errorf("%w: version %d of kind %q, want %d", ErrPipeline, b[2], b[1], pipelineVers)
+	}
+	return &reader{b: b[3:]}, b[1], nil
+}
+
+func (r *reader) fail(what string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: truncated %s", ErrPipeline, what)
+	}
+	r.b = nil
+}
+
+func (r *reader) varint() int64 {
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.fail("varint")
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) count() int {
+	v, n := binary.Uvarint(r.b)
+	// Every element takes at least one byte: a count beyond the bytes left is corrupt, and
+	// must not become a huge allocation.
+	if n <= 0 || v > uint64(len(r.b)) {
+		r.fail("count")
+		return 0
+	}
+	r.b = r.b[n:]
+	return int(v)
+}
+
+func (r *reader) byte() byte {
+	if len(r.b) == 0 {
+		r.fail("byte")
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+func (r *reader) key() window.Key {
+	g := window.Granularity(r.byte())
+	start := r.varint()
+	if r.err == nil && (!g.Valid() || g.Start(start) != start) {
+		r.err = fmt.Errorf("%w: %d/%d is not a window", ErrPipeline, g, start)
+	}
+	return window.Key{Granularity: g, Start: start}
+}
+
+func (r *reader) keys() []window.Key {
+	n := r.count()
+	var ks []window.Key
+	for range n {
+		if r.err != nil {
+			break
+		}
+		ks = append(ks, r.key())
+	}
+	return ks
+}
+
+func (r *reader) rest() []byte { b := r.b; r.b = nil; return b }
+
+func (r *reader) done() error {
+	if r.err == nil && len(r.b) != 0 {
+		r.err = fmt.Errorf("%w: %d trailing bytes", ErrPipeline, len(r.b))
+	}
+	return r.err
+}

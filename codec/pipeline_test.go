@@ -1,0 +1,122 @@
+package codec
+
+import (
+	"errors"
+	"math"
+	"reflect"
+	"testing"
+
+	"github.com/kuniq/kuniq/sketch"
+	"github.com/kuniq/kuniq/window"
+)
+
+func testSketch(t testing.TB, users int) *sketch.Sketch {
+	s, err := sketch.New(14)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range users {
+		s.InsertHash(sketch.Hash([]byte{byte(i), byte(i >> 8), byte(i >> 16)}))
+	}
+	return s
+}
+
+func TestPipelineRecordsRoundTrip(t *testing.T) {
+	minute := window.Key{Granularity: window.Minute, Start: 1468244340}
+	month := window.Key{Granularity: window.Month, Start: window.Month.Start(1468244340)}
+	for _, tc := range []struct {
+		name  string
+		codec interface {
+			Encode(any) ([]byte, error)
+			Decode([]byte) (any, error)
+		}
+		v any
+	}{
+		{"partial", PartialsCodec{}, &Partial{Source: 3, First: 100, Last: 5099, Frames: 1234, Sketch: testSketch(t, 1000)}},
+		{"dense partial", PartialsCodec{}, &Partial{Source: 0, First: 0, Last: 0, Frames: 1, Sketch: testSketch(t, 20000)}},
+		{"mark", PartialsCodec{}, &Mark{Source: 7, Watermark: math.MinInt64, MaxTS: math.MinInt64, Idle: true}},
+		{"mark live", PartialsCodec{}, &Mark{Source: 1, Watermark: 1468244395, MaxTS: 1468244400}},
+		{"register", CommandCodec{}, &Command{Op: OpRegister, Window: month}},
+		{"finalize", CommandCodec{}, &Command{Op: OpFinalize}},
+		{"window", TableCodec{}, &WindowState{Sketch: testSketch(t, 50), Frames: 60, LateFrames: 2, Final: true, Revision: 1, EarlyAt: 1700000000123, Upto: map[int32]int64{0: 10, 3: 99}}},
+		{"window fresh", TableCodec{}, &WindowState{Sketch: testSketch(t, 0)}},
+		{"control", TableCodec{}, &Control{Watermark: 1468244395, Sources: map[int32]SourceState{0: {1468244395, 1468244400, false}, 1: {math.MinInt64, math.MinInt64, true}}, Open: []window.Key{minute, month}, Expiring: []window.Key{minute}}},
+	} {
+		b, err := tc.codec.Encode(tc.v)
+		if err != nil {
+			t.Fatalf("%s: Encode: %v", tc.name, err)
+		}
+		got, err := tc.codec.Decode(b)
+		if err != nil {
+			t.Fatalf("%s: Decode: %v", tc.name, err)
+		}
+		// Sketches are compared by estimate: the encoding is not canonical.
+		normalize := func(v any) any {
+			switch x := v.(type) {
+			case *Partial:
+				c := *x
+				c.Sketch = nil
+				return [2]any{c, x.Sketch.Estimate()}
+			case *WindowState:
+				c := *x
+				c.Sketch = nil
+				if len(c.Upto) == 0 {
+					c.Upto = nil
+				}
+				return [2]any{c, x.Sketch.Estimate()}
+			}
+			return v
+		}
+		if !reflect.DeepEqual(normalize(got), normalize(tc.v)) {
+			t.Errorf("%s: round trip = %+v, want %+v", tc.name, got, tc.v)
+		}
+		// Every prefix is rejected with ErrPipeline or a sketch error, never a panic.
+		for i := range len(b) {
+			if _, err := tc.codec.Decode(b[:i]); err == nil {
+				t.Errorf("%s: Decode of %d-byte prefix succeeded", tc.name, i)
+				break
+			}
+		}
+	}
+}
+
+func TestPipelineDecodeRejects(t *testing.T) {
+	for name, b := range map[string][]byte{
+		"empty":       nil,
+		"other magic": []byte("ks\x01"),
+		"future vers": {magic, kindMark, 9, 0, 0, 0, 0},
+		"wrong kind":  {magic, kindWindow, pipelineVers},
+		"huge count":  {magic, kindControl, pipelineVers, 0, 0xff, 0xff, 0xff, 0xff, 0x0f},
+		"bad key":     {magic, kindCommand, pipelineVers, byte(OpRegister), 0, 3},
+		"unknown op":  {magic, kindCommand, pipelineVers, 9, 0, 0},
+		"trailing":    {magic, kindMark, pipelineVers, 0, 0, 0, 0, 7},
+	} {
+		var err error
+		switch {
+		case len(b) > 1 && b[1] == kindCommand:
+			_, err = CommandCodec{}.Decode(b)
+		case len(b) > 1 && (b[1] == kindControl):
+			_, err = TableCodec{}.Decode(b)
+		default:
+			_, err = PartialsCodec{}.Decode(b)
+		}
+		if !errors.Is(err, ErrPipeline) {
+			t.Errorf("%s: err = %v, want ErrPipeline", name, err)
+		}
+	}
+}
+
+func FuzzDecodePipeline(f *testing.F) {
+	p, _ := PartialsCodec{}.Encode(&Partial{Source: 1, Frames: 2, Sketch: testSketch(f, 10)})
+	m, _ := PartialsCodec{}.Encode(&Mark{Source: 1, Watermark: 5})
+	c, _ := TableCodec{}.Encode(&Control{Open: []window.Key{{Granularity: window.Hour, Start: 3600}}})
+	w, _ := TableCodec{}.Encode(&WindowState{Sketch: testSketch(f, 3), Upto: map[int32]int64{1: 2}})
+	for _, seed := range [][]byte{p, m, c, w} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = PartialsCodec{}.Decode(b)
+		_, _ = TableCodec{}.Decode(b)
+		_, _ = CommandCodec{}.Decode(b)
+	})
+}
