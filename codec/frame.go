@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -94,7 +95,7 @@ const maxEscapedKey = 3 * 6
 // field is what the root scan remembers of the last "uid" or "ts" value.
 type field struct {
 	state      uint8 // fieldMissing, fieldString, fieldNumber, fieldOther
-	flags      uint8 // strEscaped, strNonASCII (strings); numInt (numbers)
+	flags      uint8 // numInt for numbers
 	start, end int   // the value's bytes, without quotes for strings
 }
 
@@ -120,7 +121,7 @@ func (d *FrameDecoder) Decode(line []byte) (Frame, error) {
 	case fieldMissing:
 		return Frame{}, fmt.Errorf("decode frame: %w", ErrNoUID)
 	case fieldString:
-		f.UID = d.uidBytes(line[uid.start:uid.end], uid.flags)
+		f.UID = d.uidBytes(line[uid.start:uid.end])
 		if len(f.UID) == 0 {
 			return Frame{}, fmt.Errorf("decode frame: empty string: %w", ErrBadUID)
 		}
@@ -146,25 +147,12 @@ func (d *FrameDecoder) Decode(line []byte) (Frame, error) {
 // uidBytes returns the uid's string value as encoding/json would decode it:
 // the raw bytes themselves when they need no unescaping or repair (the
 // common case, no copy), else the unquoted bytes in d.buf.
-func (d *FrameDecoder) uidBytes(raw []byte, flags uint8) []byte {
-	if flags&strEscaped == 0 && (flags&strNonASCII == 0 || utf8.Valid(raw)) {
+func (d *FrameDecoder) uidBytes(raw []byte) []byte {
+	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
 		return raw
 	}
 	d.buf = appendUnquote(d.buf[:0], raw)
 	return d.buf
-}
-
-// isKey reports whether the raw (still quoted-content) key unescapes to name.
-func (d *FrameDecoder) isKey(raw []byte, flags uint8, name string) bool {
-	if flags&strEscaped == 0 {
-		// Unescaped bytes are the key itself (invalid UTF-8 would become
-		// U+FFFD, which no ASCII name equals).
-		return string(raw) == name
-	}
-	if len(raw) > maxEscapedKey {
-		return false
-	}
-	return string(appendUnquote(d.key[:0], raw)) == name
 }
 
 // parseTS turns a validated JSON number into a ts, reporting false when it is

@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math/bits"
 )
@@ -14,12 +15,8 @@ import (
 // the root object counts as depth 1.
 const maxDepth = 10000
 
-// Flags of a scanned string or number.
-const (
-	strEscaped  = 1 << iota // the string contains a backslash escape
-	strNonASCII             // the string contains a byte >= 0x80
-	numInt      = 1 << 0    // the number has no fraction and no exponent
-)
+// numInt flags a number with neither fraction nor exponent.
+const numInt = 1
 
 // Messages of a syntax error, stable for tests and logs.
 const (
@@ -49,7 +46,7 @@ func (d *FrameDecoder) scanRoot(b []byte) (uid, ts field, off int, what string) 
 		// which, so the message is honest; both are ErrSyntax.
 		j, ok := d.skipValue(b, i, 0)
 		if !ok {
-			return uid, ts, j, syntaxWhat(b, j)
+			return uid, ts, max(j, i), syntaxWhat(b, j)
 		}
 		return uid, ts, i, errNotObject
 	}
@@ -66,7 +63,7 @@ func (d *FrameDecoder) scanRoot(b []byte) (uid, ts field, off int, what string) 
 				return uid, ts, i, errChar
 			}
 			ks := i + 1
-			ke, kflags, ok := scanString(b, ks)
+			ke, ok := scanString(b, ks)
 			if !ok {
 				return uid, ts, ke, syntaxWhat(b, ke)
 			}
@@ -82,22 +79,35 @@ func (d *FrameDecoder) scanRoot(b []byte) (uid, ts field, off int, what string) 
 				return uid, ts, i, errEOF
 			}
 
-			// Its value. Short keys only: a "uid" or "ts" key is 2-18 bytes.
+			// Its value, remembered if the key is "uid" or "ts". A raw key
+			// of at most 5 bytes is the key itself: no escape shorter than
+			// \uXXXX yields a letter, and invalid UTF-8 would become U+FFFD,
+			// which neither name contains.
 			var dst *field
-			if n := ke - ks; n >= 2 && n <= maxEscapedKey {
-				if d.isKey(b[ks:ke], kflags, "uid") {
+			switch n := ke - ks; {
+			case n == 3:
+				if b[ks] == 'u' && b[ks+1] == 'i' && b[ks+2] == 'd' {
 					dst = &uid
-				} else if d.isKey(b[ks:ke], kflags, "ts") {
+				}
+			case n == 2:
+				if b[ks] == 't' && b[ks+1] == 's' {
+					dst = &ts
+				}
+			case n >= 6 && n <= maxEscapedKey && bytes.IndexByte(b[ks:ke], '\\') >= 0:
+				switch string(appendUnquote(d.key[:0], b[ks:ke])) {
+				case "uid":
+					dst = &uid
+				case "ts":
 					dst = &ts
 				}
 			}
 			switch c := b[i]; {
 			case dst != nil && c == '"':
-				e, flags, ok := scanString(b, i+1)
+				e, ok := scanString(b, i+1)
 				if !ok {
 					return uid, ts, e, syntaxWhat(b, e)
 				}
-				*dst = field{state: fieldString, flags: flags, start: i + 1, end: e}
+				*dst = field{state: fieldString, start: i + 1, end: e}
 				i = e + 1
 			case dst != nil && (c == '-' || c-'0' <= 9):
 				e, flags, ok := scanNumber(b, i)
@@ -109,7 +119,8 @@ func (d *FrameDecoder) scanRoot(b []byte) (uid, ts field, off int, what string) 
 			default:
 				e, ok := d.skipValue(b, i, 1)
 				if !ok {
-					return uid, ts, e, syntaxWhat(b, e)
+					// A too-deep value is reported where it starts.
+					return uid, ts, max(e, i), syntaxWhat(b, e)
 				}
 				if dst != nil {
 					*dst = field{state: fieldOther, start: i, end: e}
@@ -152,6 +163,10 @@ func syntaxWhat(b []byte, i int) string {
 
 // skipWS returns the index of the first non-whitespace byte at or after i.
 func skipWS(b []byte, i int) int {
+	// Frames are compact: the common case is no whitespace at all.
+	if i < len(b) && b[i] > ' ' {
+		return i
+	}
 	for i < len(b) {
 		switch b[i] {
 		case ' ', '\t', '\n', '\r':
@@ -164,13 +179,10 @@ func skipWS(b []byte, i int) int {
 }
 
 // scanString scans the body of a string whose opening quote is at b[i-1]. It
-// returns the index of the closing quote and the string's flags, or the
-// offset of the offending byte and false. Control characters are rejected,
-// escapes validated; other bytes (invalid UTF-8 included) pass, as in
-// encoding/json.
-func scanString(b []byte, i int) (int, uint8, bool) {
-	var flags uint8
-	var seen uint64 // OR of the string's bytes, to spot non-ASCII cheaply
+// returns the index of the closing quote, or the offset of the offending
+// byte and false. Control characters are rejected and escapes validated;
+// other bytes (invalid UTF-8 included) pass, as in encoding/json.
+func scanString(b []byte, i int) (int, bool) {
 	for {
 		// Eight bytes at a time while none is a quote, a backslash or a
 		// control character. The lowest flagged byte is exact (a borrow only
@@ -182,58 +194,47 @@ func scanString(b []byte, i int) (int, uint8, bool) {
 			z := ((q - lo) &^ q) | ((s - lo) &^ s) | ((w - lo*0x20) &^ w)
 			z &= hi
 			if z == 0 {
-				seen |= w
 				i += 8
 				continue
 			}
-			n := bits.TrailingZeros64(z) &^ 7
-			seen |= w & (1<<n - 1)
-			i += n >> 3
+			i += bits.TrailingZeros64(z) >> 3
 			break
 		}
 		if i >= len(b) {
-			return i, flags | nonASCII(seen), false
+			return i, false
 		}
-		c := b[i]
-		switch {
+		switch c := b[i]; {
 		case c == '"':
-			return i, flags | nonASCII(seen), true
+			return i, true
 		case c == '\\':
-			flags |= strEscaped
-			i++
-			if i >= len(b) {
-				return i, flags, false
+			if i+1 >= len(b) {
+				return i + 1, false
 			}
-			switch b[i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i++
-			case 'u':
-				for k := 1; k <= 4; k++ {
-					if i+k >= len(b) {
-						return i + k, flags, false
-					}
-					if !isHex(b[i+k]) {
-						return i + k, flags, false
+			switch escapeLen[b[i+1]] {
+			case 2:
+				i += 2
+			case 6:
+				for k := 2; k <= 5; k++ {
+					if i+k >= len(b) || !isHex(b[i+k]) {
+						return i + k, false
 					}
 				}
-				i += 5
+				i += 6
 			default:
-				return i, flags, false
+				return i + 1, false
 			}
 		case c < 0x20:
-			return i, flags, false
+			return i, false
 		default:
-			seen |= uint64(c)
 			i++
 		}
 	}
 }
 
-func nonASCII(seen uint64) uint8 {
-	if seen&hi != 0 {
-		return strNonASCII
-	}
-	return 0
+// escapeLen is the length of the escape sequence that starts with '\\' and
+// the index byte: 2 for the one-letter escapes, 6 for \uXXXX, 0 for none.
+var escapeLen = [256]uint8{
+	'"': 2, '\\': 2, '/': 2, 'b': 2, 'f': 2, 'n': 2, 'r': 2, 't': 2, 'u': 6,
 }
 
 func isHex(c byte) bool {
@@ -343,7 +344,7 @@ func (d *FrameDecoder) skipValue(b []byte, i, depth int) (int, bool) {
 			}
 			continue // to the member's value
 		case '"':
-			e, _, ok := scanString(b, i+1)
+			e, ok := scanString(b, i+1)
 			if !ok {
 				return e, false
 			}
@@ -405,7 +406,7 @@ func (d *FrameDecoder) skipKey(b []byte, i int) (int, bool) {
 	if i >= len(b) || b[i] != '"' {
 		return i, false
 	}
-	e, _, ok := scanString(b, i+1)
+	e, ok := scanString(b, i+1)
 	if !ok {
 		return e, false
 	}
