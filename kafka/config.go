@@ -86,6 +86,8 @@ func (c Config) Sarama() *sarama.Config {
 	sc.Producer.Compression = sarama.CompressionLZ4
 	sc.Producer.MaxMessageBytes = 8 << 20
 	sc.Consumer.Fetch.Default = 4 << 20
+	// kuniq creates its topics; a request for a missing one must not create it with defaults.
+	sc.Metadata.AllowAutoTopicCreation = false
 	sc.Metadata.Retry.Max = 10
 	sc.Metadata.Retry.Backoff = 500 * time.Millisecond
 	return sc
@@ -108,9 +110,11 @@ func (c Config) TopicManager() *goka.TopicManagerConfig {
 	return tm
 }
 
-// TopicManagerBuilder plugs TopicManager and Sarama into Goka's builders.
+// TopicManagerBuilder plugs TopicManager and a fresh Sarama config into Goka's builders.
 func (c Config) TopicManagerBuilder() goka.TopicManagerBuilder {
-	return goka.TopicManagerBuilderWithConfig(c.Sarama(), c.TopicManager())
+	return func(brokers []string) (goka.TopicManager, error) {
+		return goka.TopicManagerBuilderWithConfig(c.Sarama(), c.TopicManager())(brokers)
+	}
 }
 
 // RetentionMS is the retention.ms topic setting for a retention where 0 means forever.

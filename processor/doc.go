@@ -1,0 +1,23 @@
+// Package processor is kuniq's Kafka pipeline: two Goka groups that turn the frames topic
+// into per-window unique counts on the output topic, with the state in a Goka table.
+//
+// Stage 1, pre-aggregation (group "<app>-preagg", stateless): reads frames as raw bytes, runs
+// each input partition through its own engine.Source (decoder, bit-flip guard, watermark,
+// lateness: the rules `kuniq count` applies to one file), adds each counted uid hash to an
+// in-memory partial sketch per window, and sends bad frames to the dead-letter topic with
+// their reason. Every FlushInterval (or MaxPending frames) it sends the partials to the
+// partials topic keyed by window, waits for Kafka to acknowledge them, then broadcasts the
+// partition's Mark (watermark, max ts, idle) to every stage-2 partition, and only then
+// releases the held offset commits (ctx.DeferCommit). A crash therefore re-reads frames whose
+// partials may have been sent: at-least-once, which HLL union turns into exactly-once uniques.
+//
+// Stage 2, the window table (group "<app>-windows", Persist): merges partials into the
+// window's row (sketch, frames, revision), counting each flush's frames once per input
+// partition. Each stage-2 partition has a control row (key ControlKeys()[p]) that keeps every
+// input partition's Mark and the partition's open windows; the combined watermark is the
+// minimum over input partitions that are not idle (all idle: everything seen is final). When
+// it passes a window's end, the control row sends the window a Finalize command through the
+// loop topic (a callback may write only its own row), and the window publishes its final
+// record. A partial for a final window publishes a correction (revision+1). Windows are
+// deleted (tombstoned) once their granularity's retention has passed in event time.
+package processor
