@@ -294,3 +294,26 @@ func TestDecodeAllocs(t *testing.T) {
 		t.Errorf("Decode allocates %v times per frame, want 0", got)
 	}
 }
+
+// TestDecodeSyntaxDetail checks that a syntax error says what and where, so
+// a dead-letter record can be understood without the decoder at hand.
+func TestDecodeSyntaxDetail(t *testing.T) {
+	tests := []struct {
+		line string
+		want string
+	}{
+		{``, "offset 0: unexpected end of input"},
+		{`{"uid":"u","ts":1}x`, "offset 18: data after the object"},
+		{`{"uid":"u","ts":1,"a":[1}`, "offset 24: invalid character"},
+		{`{"uid":"u`, "offset 9: unexpected end of input"},
+		{`[1]`, "offset 0: root is not an object"},
+		{`{"a":` + strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth) + `}`, "offset 5: exceeded max depth"},
+	}
+	var d FrameDecoder
+	for _, tt := range tests {
+		_, err := d.Decode([]byte(tt.line))
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, ErrSyntax) {
+			t.Errorf("Decode(%.40q) error = %v, want ErrSyntax with %q", tt.line, err, tt.want)
+		}
+	}
+}
