@@ -1,0 +1,305 @@
+package emitter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/kuniq/kuniq/kafka"
+)
+
+// ErrNoTopic is returned, wrapped, when the topic to ingest into does not exist. Ingest never
+// creates it (the broker's auto-creation would give it one partition): create it with
+// kafka.Config.EnsureTopics first.
+var ErrNoTopic = errors.New("emitter: topic does not exist")
+
+// Config says where Ingest writes and how.
+type Config struct {
+	Kafka kafka.Config
+	// Topic is the input topic; it must exist.
+	Topic string
+	// Keying picks the record key, and so the partition, of each line.
+	Keying Keying
+	// FlushBytes is the batch size the producer aims for per partition before it sends; larger
+	// batches compress better and cost fewer requests.
+	FlushBytes int
+	// FlushFrequency bounds how long a record waits for its batch to fill.
+	FlushFrequency time.Duration
+	// MaxInFlightBytes bounds the value bytes sent but not yet acknowledged. sarama buffers
+	// without limit, so without it a fast reader would hold a large part of the input in
+	// memory (and progress would report reading, not ingesting).
+	MaxInFlightBytes int64
+	// MaxLineBytes is the longest line accepted (ErrLineTooLong beyond); it must fit in a
+	// record, so it stays below the producer's MaxMessageBytes.
+	MaxLineBytes int
+	// Progress, if not nil, is called every ProgressEvery from one goroutine, and once more with
+	// Done set when Run ends.
+	Progress      func(Progress)
+	ProgressEvery time.Duration
+	// TotalBytes, if known, is the input size in bytes, for the ETA in Progress.
+	TotalBytes int64
+}
+
+// DefaultConfig returns the settings used by `kuniq ingest`: topic "frames", uid keys, 1 MiB
+// batches flushed at least every 50 ms.
+func DefaultConfig() Config {
+	return Config{
+		Kafka:            kafka.DefaultConfig(),
+		Topic:            "frames",
+		Keying:           KeyUID,
+		FlushBytes:       1 << 20,
+		FlushFrequency:   50 * time.Millisecond,
+		MaxLineBytes:     4 << 20,
+		MaxInFlightBytes: 32 << 20,
+		ProgressEvery:    time.Second,
+	}
+}
+
+// Validate reports settings that cannot work.
+func (c Config) Validate() error {
+	errs := []error{c.Kafka.Validate()}
+	if c.Topic == "" {
+		errs = append(errs, errors.New("no topic"))
+	}
+	if c.Keying > KeyHash {
+		errs = append(errs, fmt.Errorf("unknown %v", c.Keying))
+	}
+	if c.FlushBytes <= 0 {
+		errs = append(errs, fmt.Errorf("flush bytes %d <= 0", c.FlushBytes))
+	}
+	if c.FlushFrequency <= 0 {
+		errs = append(errs, fmt.Errorf("flush frequency %v <= 0", c.FlushFrequency))
+	}
+	// Leave room for the record's key and headers inside the producer's request limit.
+	if limit := c.Kafka.Sarama().Producer.MaxMessageBytes - 64<<10; c.MaxLineBytes <= 0 || c.MaxLineBytes > limit {
+		errs = append(errs, fmt.Errorf("max line bytes %d outside 1..%d", c.MaxLineBytes, limit))
+	}
+	if c.MaxInFlightBytes < int64(c.MaxLineBytes) {
+		errs = append(errs, fmt.Errorf("max in-flight bytes %d < max line bytes %d", c.MaxInFlightBytes, c.MaxLineBytes))
+	}
+	if c.Progress != nil && c.ProgressEvery <= 0 {
+		errs = append(errs, fmt.Errorf("progress interval %v <= 0", c.ProgressEvery))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("emitter config: %w", err)
+	}
+	return nil
+}
+
+// Stats is what an ingest did.
+type Stats struct {
+	Frames  int64 // records acknowledged
+	Bytes   int64 // value bytes of those records
+	Read    int64 // input bytes consumed, newlines and blank lines included
+	Blank   int64 // blank lines skipped
+	Failed  int64 // records the producer gave up on (each is also in Run's error)
+	Elapsed time.Duration
+	// PerPartition counts acknowledged records by partition.
+	PerPartition map[int32]int64
+}
+
+// Ingest produces lines into the input topic. It holds no connection between runs.
+type Ingest struct {
+	cfg Config
+}
+
+// NewIngest checks cfg and returns an Ingest. It starts nothing and connects to nothing.
+func NewIngest(cfg Config) (*Ingest, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Ingest{cfg: cfg}, nil
+}
+
+// saramaConfig is the producer configuration: kuniq's (lz4, protocol version) plus what ingest
+// needs: acks returned (Run counts them), FNV-1a hash partitioning (what Goka's emitters and
+// processors use, so a frame lands where a Goka emitter would put it), big batches, and no
+// topic auto-creation (a missing topic is an error, not a one-partition surprise).
+func (in *Ingest) saramaConfig() *sarama.Config {
+	sc := in.cfg.Kafka.Sarama()
+	sc.Producer.Return.Successes = true
+	sc.Producer.Return.Errors = true
+	sc.Producer.Partitioner = sarama.NewHashPartitioner
+	sc.Producer.Flush.Bytes = in.cfg.FlushBytes
+	sc.Producer.Flush.Frequency = in.cfg.FlushFrequency
+	// Every broker in the ISR must have a record before it counts as ingested: history is
+	// written once, and the input topic is the pipeline's only copy of it.
+	sc.Producer.RequiredAcks = sarama.WaitForAll
+	sc.Metadata.AllowAutoTopicCreation = false
+	return sc
+}
+
+// Run produces every non-blank line of r as one record and returns once all of them are
+// acknowledged. It stops early on the first producer error, a read error, a line longer than
+// MaxLineBytes, or when ctx ends; records already sent are still awaited, and the error says
+// why it stopped. Stats count what was acknowledged either way.
+func (in *Ingest) Run(ctx context.Context, r io.Reader) (Stats, error) {
+	start := time.Now()
+	sc := in.saramaConfig()
+	client, err := sarama.NewClient(in.cfg.Kafka.Brokers, sc)
+	if err != nil {
+		return Stats{}, fmt.Errorf("ingest: connect to %v: %w", in.cfg.Kafka.Brokers, err)
+	}
+	defer client.Close()
+	parts, err := client.Partitions(in.cfg.Topic)
+	if errors.Is(err, sarama.ErrUnknownTopicOrPartition) || (err == nil && len(parts) == 0) {
+		return Stats{}, fmt.Errorf("ingest into %q: %w", in.cfg.Topic, ErrNoTopic)
+	}
+	if err != nil {
+		return Stats{}, fmt.Errorf("ingest: partitions of %q: %w", in.cfg.Topic, err)
+	}
+	producer, err := sarama.NewAsyncProducerFromClient(client)
+	if err != nil {
+		return Stats{}, fmt.Errorf("ingest: new producer: %w", err)
+	}
+
+	var (
+		acked, ackedBytes, read atomic.Int64
+		failed, inFlight        atomic.Int64
+		freed                   = make(chan struct{}, 1) // poked when inFlight drops
+		firstErr                error
+		errOnce                 sync.Once
+		stop                    = make(chan struct{}) // closed on the first producer error
+		perPartition            = make(map[int32]int64, len(parts))
+		drained                 sync.WaitGroup
+	)
+	drained.Add(2)
+	go func() {
+		defer drained.Done()
+		for m := range producer.Successes() {
+			n := int64(m.Value.Length())
+			acked.Add(1)
+			ackedBytes.Add(n)
+			perPartition[m.Partition]++
+			inFlight.Add(-n)
+			poke(freed)
+		}
+	}()
+	go func() {
+		defer drained.Done()
+		for pe := range producer.Errors() {
+			failed.Add(1)
+			inFlight.Add(-int64(pe.Msg.Value.Length()))
+			poke(freed)
+			errOnce.Do(func() {
+				firstErr = fmt.Errorf("ingest: produce to %q: %w", in.cfg.Topic, pe.Err)
+				close(stop)
+			})
+		}
+	}()
+
+	snapshot := func(done bool) Progress {
+		return Progress{Frames: acked.Load(), Bytes: ackedBytes.Load(), Read: read.Load(),
+			Total: in.cfg.TotalBytes, Elapsed: time.Since(start), Done: done}
+	}
+	progressDone := make(chan struct{})
+	var progressWG sync.WaitGroup
+	if in.cfg.Progress != nil {
+		progressWG.Add(1)
+		go func() {
+			defer progressWG.Done()
+			t := time.NewTicker(in.cfg.ProgressEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-t.C:
+					in.cfg.Progress(snapshot(false))
+				case <-progressDone:
+					return
+				}
+			}
+		}()
+	}
+
+	fl := flow{stop: stop, freed: freed, inFlight: &inFlight, max: in.cfg.MaxInFlightBytes}
+	blank, sendErr := in.send(ctx, r, producer, fl, &read)
+	// AsyncClose flushes what is buffered and closes Successes and Errors once every record
+	// sent has its answer, so draining both is waiting for the last ack.
+	producer.AsyncClose()
+	drained.Wait()
+	close(progressDone)
+	progressWG.Wait()
+
+	st := Stats{Frames: acked.Load(), Bytes: ackedBytes.Load(), Read: read.Load(), Blank: blank,
+		Failed: failed.Load(), Elapsed: time.Since(start), PerPartition: perPartition}
+	if in.cfg.Progress != nil {
+		p := snapshot(true)
+		p.Elapsed = st.Elapsed
+		in.cfg.Progress(p)
+	}
+	if failed.Load() > 1 {
+		firstErr = fmt.Errorf("%w (and %d more records failed)", firstErr, failed.Load()-1)
+	}
+	return st, errors.Join(firstErr, sendErr)
+}
+
+// send reads lines and hands them to the producer until the input ends, the producer fails
+// (stop closes) or ctx ends. It returns the number of blank lines skipped.
+func (in *Ingest) send(ctx context.Context, r io.Reader, p sarama.AsyncProducer, fl flow, read *atomic.Int64) (blank int64, err error) {
+	lr := newLineReader(r, in.cfg.MaxLineBytes)
+	k := keyer{mode: in.cfg.Keying}
+	values := slab{size: 1 << 20}
+	keys := slab{size: 64 << 10}
+	var key []byte
+	var msgs []sarama.ProducerMessage
+	for {
+		line, err := lr.next()
+		read.Store(lr.read)
+		if errors.Is(err, io.EOF) {
+			return lr.blank, nil
+		}
+		if err != nil {
+			return lr.blank, fmt.Errorf("ingest: %w", err)
+		}
+		key = k.appendKey(key[:0], line)
+		// Messages come from blocks too: the producer keeps a pointer to each until its ack.
+		if len(msgs) == 0 {
+			msgs = make([]sarama.ProducerMessage, 512)
+		}
+		m := &msgs[0]
+		msgs = msgs[1:]
+		m.Topic = in.cfg.Topic
+		m.Key = sarama.ByteEncoder(keys.copy(key))
+		m.Value = sarama.ByteEncoder(values.copy(line))
+		for fl.inFlight.Load() >= fl.max {
+			select {
+			case <-fl.freed:
+			case <-fl.stop:
+				return lr.blank, nil
+			case <-ctx.Done():
+				return lr.blank, fmt.Errorf("ingest stopped before line %d: %w", lr.line, context.Cause(ctx))
+			}
+		}
+		fl.inFlight.Add(int64(len(line)))
+		select {
+		case p.Input() <- m:
+		case <-fl.stop:
+			return lr.blank, nil
+		case <-ctx.Done():
+			return lr.blank, fmt.Errorf("ingest stopped before line %d: %w", lr.line, context.Cause(ctx))
+		}
+	}
+}
+
+// flow is the sender's view of the ack side: stop closes on the first producer error, and
+// freed is poked whenever inFlight drops, so the sender can wait below max.
+type flow struct {
+	stop     <-chan struct{}
+	freed    <-chan struct{}
+	inFlight *atomic.Int64
+	max      int64
+}
+
+// poke signals c without blocking; one pending signal is enough to wake the sender.
+func poke(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,69 @@
+package emitter
+
+import (
+	"encoding/hex"
+	"fmt"
+	"hash/crc32"
+
+	"github.com/kuniq/kuniq/codec"
+)
+
+// Keying says how Ingest derives a record's key, and so its partition, from a line.
+type Keying uint8
+
+const (
+	// KeyUID keys a frame by its root "uid" (found with codec.FrameDecoder, the processor's own
+	// decoder, so decoy "uid" keys in nested objects never count). One user stays on one
+	// partition, and placement is a pure function of the input. Lines that do not decode fall
+	// back to KeyHash. It costs a full decode of each frame (a few µs of one core).
+	KeyUID Keying = iota
+	// KeyHash keys a line by its CRC-32C (hardware-accelerated, ~0.1 µs for 2 KB), as 8 hex
+	// digits. Partitions balance and placement is deterministic, but one user's frames spread
+	// over all partitions.
+	KeyHash
+)
+
+// String returns the flag spelling of k: "uid" or "hash".
+func (k Keying) String() string {
+	switch k {
+	case KeyUID:
+		return "uid"
+	case KeyHash:
+		return "hash"
+	}
+	return fmt.Sprintf("Keying(%d)", uint8(k))
+}
+
+// ParseKeying is the inverse of Keying.String.
+func ParseKeying(s string) (Keying, error) {
+	switch s {
+	case "uid":
+		return KeyUID, nil
+	case "hash":
+		return KeyHash, nil
+	}
+	return 0, fmt.Errorf("keying %q: want uid or hash", s)
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// keyer appends the key of a line. It is not safe for concurrent use (the decoder has scratch
+// space).
+type keyer struct {
+	mode Keying
+	dec  codec.FrameDecoder
+}
+
+// appendKey appends the key of line to dst. The key is never empty.
+func (k *keyer) appendKey(dst, line []byte) []byte {
+	if k.mode == KeyUID {
+		if f, err := k.dec.Decode(line); err == nil {
+			// Decode guarantees a non-empty uid.
+			return append(dst, f.UID...)
+		}
+	}
+	var sum [4]byte
+	c := crc32.Checksum(line, castagnoli)
+	sum[0], sum[1], sum[2], sum[3] = byte(c>>24), byte(c>>16), byte(c>>8), byte(c)
+	return hex.AppendEncode(dst, sum[:])
+}

@@ -1,0 +1,77 @@
+package emitter
+
+import (
+	"fmt"
+	"io"
+	"time"
+)
+
+// Progress is a snapshot of a running ingest, handed to Config.Progress.
+type Progress struct {
+	Frames  int64         // records acknowledged by the broker
+	Bytes   int64         // value bytes of those records
+	Read    int64         // input bytes consumed so far, newlines and blank lines included
+	Total   int64         // input bytes expected in all (Config.TotalBytes); 0 if unknown
+	Elapsed time.Duration // since Run started
+	Done    bool          // the last snapshot, sent once Run has finished
+}
+
+// ETA estimates the time left from the average read rate so far; ok is false while it cannot
+// be known (no total, nothing read yet, or the total already passed).
+func (p Progress) ETA() (d time.Duration, ok bool) {
+	if p.Total <= 0 || p.Read <= 0 || p.Read > p.Total || p.Elapsed <= 0 {
+		return 0, false
+	}
+	rate := float64(p.Read) / p.Elapsed.Seconds()
+	return time.Duration(float64(p.Total-p.Read) / rate * float64(time.Second)), true
+}
+
+// ProgressPrinter renders Progress snapshots as text. On a terminal (TTY true) it rewrites one
+// line in place with "\r"; otherwise it writes one plain line per snapshot, for logs. The rates
+// it shows are those since the previous snapshot (what the ingest does now); the final line
+// shows the averages over the whole run.
+type ProgressPrinter struct {
+	W    io.Writer
+	TTY  bool
+	prev Progress
+	wide int // length of the last TTY line, to blank out leftovers of a longer one
+}
+
+// Update prints p. It is meant as Config.Progress, which Run calls from one goroutine.
+func (pp *ProgressPrinter) Update(p Progress) {
+	line := pp.format(p)
+	pp.prev = p
+	if !pp.TTY {
+		fmt.Fprintln(pp.W, line)
+		return
+	}
+	pad := max(pp.wide-len(line), 0)
+	pp.wide = len(line)
+	end := ""
+	if p.Done {
+		end = "\n"
+	}
+	fmt.Fprintf(pp.W, "\r%s%*s%s", line, pad, "", end)
+}
+
+// format renders one progress line, for example
+// "ingest: 120000 frames, 249.6 MB; 41230 frames/s, 85.8 MB/s; 60% ETA 1m2s".
+func (pp *ProgressPrinter) format(p Progress) string {
+	frames, bytes, secs := p.Frames-pp.prev.Frames, p.Bytes-pp.prev.Bytes, (p.Elapsed - pp.prev.Elapsed).Seconds()
+	if p.Done {
+		frames, bytes, secs = p.Frames, p.Bytes, p.Elapsed.Seconds()
+	}
+	secs = max(secs, 1e-9)
+	s := fmt.Sprintf("ingest: %d frames, %.1f MB; %.0f frames/s, %.1f MB/s",
+		p.Frames, float64(p.Bytes)/1e6, float64(frames)/secs, float64(bytes)/secs/1e6)
+	if p.Total > 0 {
+		s += fmt.Sprintf("; %.0f%%", 100*float64(min(p.Read, p.Total))/float64(p.Total))
+		if eta, ok := p.ETA(); ok && !p.Done {
+			s += " ETA " + eta.Round(time.Second).String()
+		}
+	}
+	if p.Done {
+		s += fmt.Sprintf(" in %.1fs", p.Elapsed.Seconds())
+	}
+	return s
+}
