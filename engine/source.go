@@ -144,3 +144,15 @@ func (s *Source) Held() int { return s.clock.Held() }
 
 // Stats returns the counts so far. The Dead map is shared: copy it to keep it.
 func (s *Source) Stats() Stats { return s.stats }
+
+// OldestHeld is the smallest offset among the frames the clock holds. A Kafka consumer must
+// not commit past it: those frames are neither counted nor dead-lettered yet.
+func (s *Source) OldestHeld() (int64, bool) {
+	oldest, ok := int64(0), false
+	for off := range s.held {
+		if !ok || off < oldest {
+			oldest, ok = off, true
+		}
+	}
+	return oldest, ok
+}

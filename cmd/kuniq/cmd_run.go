@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/lovoo/goka"
+
+	"github.com/kuniq/kuniq/kafka"
+	"github.com/kuniq/kuniq/processor"
+	"github.com/kuniq/kuniq/window"
+)
+
+// kafkaFlags are the connection flags of every Kafka-facing command.
+type kafkaFlags struct {
+	brokers   *string
+	retention *time.Duration
+}
+
+func addKafkaFlags(fs *flagSet) *kafkaFlags {
+	return &kafkaFlags{
+		brokers:   fs.String("brokers", kafka.DefaultBrokers, "comma-separated Kafka brokers"),
+		retention: fs.Duration("stream-retention", 0, "retention of the stream topics kuniq creates (0: forever, so history can be replayed)"),
+	}
+}
+
+func (k *kafkaFlags) config() kafka.Config {
+	c := kafka.DefaultConfig()
+	c.Brokers = kafka.ParseBrokers(*k.brokers)
+	c.StreamRetention = *k.retention
+	return c
+}
+
+// runFlags are the flags of `run` (and `replay`, which is `run` on a fresh app).
+type runFlags struct {
+	kafka                          *kafkaFlags
+	counting                       *countingFlags
+	app, input, output, dlq, stage *string
+	partitions, maxPending         *int
+	stateDir                       *string
+	idle, flush, early             *time.Duration
+	retMinute, retHour, retDay     *time.Duration
+	retWeek, retMonth, retYear     *time.Duration
+}
+
+func addRunFlags(fs *flagSet) *runFlags {
+	d := processor.DefaultConfig()
+	r := d.Retention
+	return &runFlags{
+		kafka:      addKafkaFlags(fs),
+		counting:   addCountingFlags(fs, "all"),
+		app:        fs.String("app", processor.DefaultApp, "application id: prefixes every consumer group and internal topic (like Kafka Streams' application.id)"),
+		input:      fs.String("input", string(processor.DefaultInput), "input topic of JSON frames"),
+		output:     fs.String("output", string(processor.DefaultOutput), "output topic of result records (compacted, key <granularity>/<start>)"),
+		dlq:        fs.String("dlq", string(processor.DefaultDeadLetter), "dead-letter topic: frames not counted, with the reason"),
+		stage:      fs.String("stage", string(processor.StageBoth), "what this process runs: both, preagg (stage 1) or windows (stage 2)"),
+		partitions: fs.Int("partitions", d.Partitions, "partitions of the topics kuniq creates when they are missing"),
+		maxPending: fs.Int("max-pending", d.MaxPending, "frames one input partition may hold before it flushes early"),
+		stateDir:   fs.String("state-dir", filepath.Join(os.TempDir(), "kuniq"), "directory of the local LevelDB tables (one per instance)"),
+		idle:       fs.Duration("idle-timeout", d.IdleTimeout, "an input partition without frames for this long stops holding windows open"),
+		flush:      fs.Duration("flush-interval", d.FlushInterval, "how often stage 1 sends its partial sketches (bounds result latency)"),
+		early:      fs.Duration("early-interval", d.EarlyInterval, "publish a changed open window at most this often (0: finals only)"),
+		retMinute:  fs.Duration("retention-minute", r[window.Minute], "keep minute windows this long after their end, in event time (0: forever)"),
+		retHour:    fs.Duration("retention-hour", r[window.Hour], "keep hour windows this long after their end (0: forever)"),
+		retDay:     fs.Duration("retention-day", 0, "keep day windows this long after their end (0: forever)"),
+		retWeek:    fs.Duration("retention-week", 0, "keep week windows this long after their end (0: forever)"),
+		retMonth:   fs.Duration("retention-month", 0, "keep month windows this long after their end (0: forever)"),
+		retYear:    fs.Duration("retention-year", 0, "keep year windows this long after their end (0: forever)"),
+	}
+}
+
+func (f *runFlags) config() (processor.Config, error) {
+	cfg := processor.DefaultConfig()
+	ec, err := f.counting.engineConfig()
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Kafka = f.kafka.config()
+	cfg.Engine = ec
+	cfg.Names = processor.NamesFor(*f.app)
+	cfg.Input, cfg.Output, cfg.DeadLetter = goka.Stream(*f.input), goka.Stream(*f.output), goka.Stream(*f.dlq)
+	cfg.Stage = processor.Stage(*f.stage)
+	cfg.Partitions, cfg.MaxPending = *f.partitions, *f.maxPending
+	cfg.StateDir = *f.stateDir
+	cfg.IdleTimeout, cfg.FlushInterval, cfg.EarlyInterval = *f.idle, *f.flush, *f.early
+	cfg.Retention = map[window.Granularity]time.Duration{
+		window.Minute: *f.retMinute, window.Hour: *f.retHour, window.Day: *f.retDay,
+		window.Week: *f.retWeek, window.Month: *f.retMonth, window.Year: *f.retYear,
+	}
+	return cfg, cfg.Validate()
+}
+
+func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("run", "run [flags]  (a processor instance; run several side by side, each with its own --state-dir)")
+	fs.SetOutput(stderr)
+	rf := addRunFlags(fs)
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	cfg, err := rf.config()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "kuniq run: app %q, %s -> %s (dead letters %s), stage %s, granularities %s, precision %d, state %s\n",
+		cfg.Names.App, cfg.Input, cfg.Output, cfg.DeadLetter, cfg.Stage, *rf.counting.granularity, cfg.Engine.Precision, cfg.StateDir)
+	return processor.Run(ctx, cfg)
+}
+
+// runReplay re-processes the whole input topic into a fresh application: new consumer groups
+// start at the oldest offset, new internal topics and table, so the live app is untouched.
+func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("replay", "replay --app NEW-APP [run flags]  (re-process the input from the start into a new app, e.g. after changing --precision)")
+	fs.SetOutput(stderr)
+	rf := addRunFlags(fs)
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	cfg, err := rf.config()
+	if err != nil {
+		return err
+	}
+	if cfg.Names.App == processor.DefaultApp {
+		return fmt.Errorf("replay needs a new --app (not %q): the live application keeps its state", processor.DefaultApp)
+	}
+	kc := cfg.Kafka
+	if n, err := kc.PartitionCount(string(cfg.Names.Partials)); err != nil {
+		return err
+	} else if n > 0 {
+		return fmt.Errorf("app %q exists already (topic %s): replay starts a new app; pick another --app or use `kuniq run --app %s` to continue it",
+			cfg.Names.App, cfg.Names.Partials, cfg.Names.App)
+	}
+	fmt.Fprintf(stderr, "kuniq replay: re-processing %s from its first offset into app %q (output %s)\n", cfg.Input, cfg.Names.App, cfg.Output)
+	return processor.Run(ctx, cfg)
+}

@@ -1,0 +1,214 @@
+package processor
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/lovoo/goka"
+
+	"github.com/kuniq/kuniq/codec"
+	"github.com/kuniq/kuniq/sketch"
+	"github.com/kuniq/kuniq/window"
+)
+
+// Windows is stage 2: the window table. Its rows are window states (key: the window) and one
+// control row per partition (key: ControlKeys()[p]).
+type Windows struct {
+	cfg     Config
+	sources int // input partitions: a source not heard from yet holds every window open
+	ctlKeys []string
+	now     func() time.Time
+}
+
+// NewWindows returns stage 2 for an input of inputPartitions partitions and a partials topic
+// of stage2Partitions.
+func NewWindows(cfg Config, inputPartitions, stage2Partitions int) *Windows {
+	return &Windows{cfg: cfg, sources: inputPartitions, ctlKeys: ControlKeys(stage2Partitions), now: time.Now}
+}
+
+// Graph is stage 2's Goka group.
+func (w *Windows) Graph() *goka.GroupGraph {
+	return goka.DefineGroup(w.cfg.Names.Windows,
+		goka.Input(w.cfg.Names.Partials, codec.PartialsCodec{}, w.onPartials),
+		goka.Loop(codec.CommandCodec{}, w.onCommand),
+		goka.Output(w.cfg.Output, codec.ResultCodec{}),
+		goka.Persist(codec.TableCodec{}),
+	)
+}
+
+func (w *Windows) onPartials(ctx goka.Context, msg any) {
+	switch m := msg.(type) {
+	case *codec.Partial:
+		w.merge(ctx, m)
+	case *codec.Mark:
+		w.mark(ctx, m)
+	default:
+		ctx.Fail(fmt.Errorf("unexpected %T on %s", msg, w.cfg.Names.Partials))
+	}
+}
+
+func (w *Windows) onCommand(ctx goka.Context, msg any) {
+	c := msg.(*codec.Command)
+	switch c.Op {
+	case codec.OpRegister:
+		ctl := w.control(ctx)
+		w.register(ctx, ctl, c.Window)
+		ctx.SetValue(ctl)
+	case codec.OpFinalize:
+		st, _ := ctx.Value().(*codec.WindowState)
+		if st == nil || st.Final {
+			return // deleted already, or a repeated command after a restart
+		}
+		st.Final = true
+		w.publish(ctx, st)
+		ctx.SetValue(st)
+	case codec.OpExpire:
+		ctx.Delete()
+	}
+}
+
+// merge adds a partial to its window. The sketch union is idempotent; the frame count is not,
+// so a flush is counted once per input partition (Upto).
+func (w *Windows) merge(ctx goka.Context, p *codec.Partial) {
+	key, err := window.ParseKey(ctx.Key())
+	if err != nil {
+		ctx.Fail(fmt.Errorf("partial under key %q: %w", ctx.Key(), err))
+	}
+	st, _ := ctx.Value().(*codec.WindowState)
+	created := st == nil
+	if created {
+		s, _ := sketch.New(w.cfg.Engine.Precision)
+		st = &codec.WindowState{Sketch: s, Upto: map[int32]int64{}}
+	}
+	if st.Upto == nil {
+		st.Upto = map[int32]int64{}
+	}
+	if err := st.Sketch.Merge(p.Sketch); err != nil {
+		// Precision differs from the table's: a misconfigured instance. Stop, do not mix.
+		ctx.Fail(fmt.Errorf("window %s: %w (is another instance running with a different --precision?)", key, err))
+	}
+	upto, seen := st.Upto[p.Source]
+	fresh := !seen || p.Last > upto
+	if fresh {
+		st.Frames += p.Frames
+		st.Upto[p.Source] = p.Last
+	}
+	switch {
+	case created:
+		ctx.Loopback(w.ctlKeys[ctx.Partition()], &codec.Command{Op: codec.OpRegister, Window: key})
+	case st.Final && fresh:
+		// A late frame within the allowed lateness: a corrected final.
+		st.LateFrames += p.Frames
+		st.Revision++
+		w.publish(ctx, st)
+	}
+	if !st.Final && w.cfg.EarlyInterval > 0 {
+		now := w.now().UnixMilli()
+		if now-st.EarlyAt >= w.cfg.EarlyInterval.Milliseconds() {
+			st.EarlyAt = now
+			w.publish(ctx, st)
+		}
+	}
+	ctx.SetValue(st)
+}
+
+func (w *Windows) publish(ctx goka.Context, st *codec.WindowState) {
+	key, _ := window.ParseKey(ctx.Key())
+	r := codec.NewResult(key, st.Sketch.Estimate(), st.Frames)
+	r.Final, r.Revision, r.LateFrames = st.Final, st.Revision, st.LateFrames
+	ctx.Emit(w.cfg.Output, ctx.Key(), r)
+}
+
+func (w *Windows) control(ctx goka.Context) *codec.Control {
+	ctl, _ := ctx.Value().(*codec.Control)
+	if ctl == nil {
+		ctl = &codec.Control{Sources: map[int32]codec.SourceState{}, Watermark: math.MinInt64}
+	}
+	return ctl
+}
+
+// mark records an input partition's progress and finalises what the combined watermark passed.
+func (w *Windows) mark(ctx goka.Context, m *codec.Mark) {
+	ctl := w.control(ctx)
+	s := ctl.Sources[m.Source]
+	if _, ok := ctl.Sources[m.Source]; !ok {
+		s = codec.SourceState{Watermark: math.MinInt64, MaxTS: math.MinInt64}
+	}
+	// A restarted stage 1 re-anchors its clock from the committed offset: its first marks may
+	// be older than what it reported before. Progress only moves forward.
+	s.Watermark, s.MaxTS, s.Idle = max(s.Watermark, m.Watermark), max(s.MaxTS, m.MaxTS), m.Idle
+	ctl.Sources[m.Source] = s
+	if wm := w.combined(ctl); wm > ctl.Watermark {
+		ctl.Watermark = wm
+		w.finalize(ctx, ctl)
+	}
+	ctx.SetValue(ctl)
+}
+
+// combined is the watermark of the whole input: the minimum over input partitions that are not
+// idle; one not heard from yet counts as not idle and not anchored. When every partition is
+// idle, everything seen so far is final (the end of a replay finishes).
+func (w *Windows) combined(ctl *codec.Control) int64 {
+	wm, active := int64(math.MaxInt64), false
+	maxTS := int64(math.MinInt64)
+	for src := range int32(w.sources) {
+		s, ok := ctl.Sources[src]
+		if !ok {
+			return math.MinInt64
+		}
+		maxTS = max(maxTS, s.MaxTS)
+		if !s.Idle {
+			active = true
+			wm = min(wm, s.Watermark)
+		}
+	}
+	if active {
+		return wm
+	}
+	if maxTS == math.MinInt64 {
+		return math.MinInt64
+	}
+	return maxTS + 1
+}
+
+func (w *Windows) register(ctx goka.Context, ctl *codec.Control, k window.Key) {
+	if k.End() <= ctl.Watermark {
+		w.close(ctx, ctl, k)
+		return
+	}
+	if !slices.Contains(ctl.Open, k) {
+		ctl.Open = append(ctl.Open, k)
+	}
+}
+
+// finalize closes every open window the watermark passed and expires those whose retention
+// is over.
+func (w *Windows) finalize(ctx goka.Context, ctl *codec.Control) {
+	open := ctl.Open[:0]
+	for _, k := range ctl.Open {
+		if k.End() <= ctl.Watermark {
+			w.close(ctx, ctl, k)
+		} else {
+			open = append(open, k)
+		}
+	}
+	ctl.Open = open
+	expiring := ctl.Expiring[:0]
+	for _, k := range ctl.Expiring {
+		if k.End()+int64(w.cfg.Retention[k.Granularity]/time.Second) <= ctl.Watermark {
+			ctx.Loopback(k.String(), &codec.Command{Op: codec.OpExpire})
+		} else {
+			expiring = append(expiring, k)
+		}
+	}
+	ctl.Expiring = expiring
+}
+
+func (w *Windows) close(ctx goka.Context, ctl *codec.Control, k window.Key) {
+	ctx.Loopback(k.String(), &codec.Command{Op: codec.OpFinalize})
+	if w.cfg.Retention[k.Granularity] > 0 {
+		ctl.Expiring = append(ctl.Expiring, k)
+	}
+}
