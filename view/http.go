@@ -1,0 +1,282 @@
+package view
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kuniq/kuniq/codec"
+	"github.com/kuniq/kuniq/window"
+)
+
+// Source is what the HTTP API reads; *View implements it, tests use a fake.
+type Source interface {
+	Recovered() bool
+	Query(q Query) ([]codec.Result, error)
+	Get(k window.Key) (codec.Result, bool, error)
+	Progress() (Progress, error)
+}
+
+// ErrQuery is returned, wrapped, for a query string or path that does not parse; the API
+// answers it with 400.
+var ErrQuery = errors.New("view: bad query")
+
+// MaxLast caps the limit parameter; a query without limit is bounded by the table's retention.
+const MaxLast = 100_000
+
+// NewHandler serves the API and the page from src:
+//
+//	GET /api/windows?granularity=minute[,hour|all]&from=T&to=T&limit=N
+//	    JSON array of result records with start in [from, to), sorted by granularity, start;
+//	    T is unix seconds or RFC 3339; limit keeps the N latest per granularity.
+//	GET /api/windows/{granularity}/{start}
+//	    one record; start is unix seconds or RFC 3339 and may be any time inside the window.
+//	GET /api/progress   watermark and input partitions' clocks.
+//	GET /healthz        "ok".
+//	GET /               the page.
+//
+// Every route answers 503 until src has recovered, 400 for a query that does not parse, 404
+// for a window the table does not hold.
+func NewHandler(src Source) http.Handler {
+	h := &handler{src: src}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/windows", h.windows)
+	mux.HandleFunc("GET /api/windows/{granularity}/{start}", h.window)
+	mux.HandleFunc("GET /api/progress", h.progress)
+	mux.HandleFunc("GET /healthz", h.healthz)
+	mux.HandleFunc("GET /{$}", h.page)
+	return mux
+}
+
+type handler struct{ src Source }
+
+// ready answers 503 (and false) while the view recovers: a partial table undercounts.
+func (h *handler) ready(w http.ResponseWriter) bool {
+	if h.src.Recovered() {
+		return true
+	}
+	w.Header().Set("Retry-After", "2")
+	httpError(w, http.StatusServiceUnavailable, "view is recovering the table")
+	return false
+}
+
+func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
+	if !h.ready(w) {
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "ok")
+}
+
+func (h *handler) page(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if !h.src.Recovered() {
+		// The page itself polls and shows "recovering" until the API answers.
+		w.Header().Set("Retry-After", "2")
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	_, _ = w.Write(pageHTML)
+}
+
+func (h *handler) windows(w http.ResponseWriter, r *http.Request) {
+	if !h.ready(w) {
+		return
+	}
+	qs, err := ParseQuery(r.URL.Query())
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	out := []codec.Result{}
+	for _, q := range qs {
+		rs, err := h.src.Query(q)
+		if err != nil {
+			sourceError(w, err)
+			return
+		}
+		out = append(out, rs...)
+	}
+	writeJSON(w, out)
+}
+
+func (h *handler) window(w http.ResponseWriter, r *http.Request) {
+	if !h.ready(w) {
+		return
+	}
+	k, err := ParseWindow(r.PathValue("granularity"), r.PathValue("start"))
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	res, ok, err := h.src.Get(k)
+	if err != nil {
+		sourceError(w, err)
+		return
+	}
+	if !ok {
+		httpError(w, http.StatusNotFound, "no window "+k.String())
+		return
+	}
+	writeJSON(w, res)
+}
+
+// progressJSON is Progress on the wire: times absent before the pipeline has any, because
+// math.MinInt64 is neither a time nor exact in JavaScript.
+type progressJSON struct {
+	Partitions    int              `json:"partitions"`
+	Watermark     *int64           `json:"watermark"`
+	WatermarkTime string           `json:"watermark_time,omitempty"`
+	Open          int              `json:"open"`
+	Expiring      int              `json:"expiring"`
+	Sources       []sourceProgJSON `json:"sources"`
+}
+
+type sourceProgJSON struct {
+	ID        int32  `json:"id"`
+	Watermark *int64 `json:"watermark"`
+	MaxTS     *int64 `json:"max_ts"`
+	Idle      bool   `json:"idle"`
+}
+
+func (h *handler) progress(w http.ResponseWriter, r *http.Request) {
+	if !h.ready(w) {
+		return
+	}
+	p, err := h.src.Progress()
+	if err != nil {
+		sourceError(w, err)
+		return
+	}
+	out := progressJSON{Partitions: p.Partitions, Watermark: anchored(p.Watermark), Open: p.Open,
+		Expiring: p.Expiring, Sources: []sourceProgJSON{}}
+	if out.Watermark != nil {
+		out.WatermarkTime = time.Unix(p.Watermark, 0).UTC().Format(time.RFC3339)
+	}
+	for _, s := range p.Sources {
+		out.Sources = append(out.Sources, sourceProgJSON{ID: s.ID, Watermark: anchored(s.Watermark),
+			MaxTS: anchored(s.MaxTS), Idle: s.Idle})
+	}
+	writeJSON(w, out)
+}
+
+// anchored is nil for the "no time yet" sentinels.
+func anchored(ts int64) *int64 {
+	if ts == math.MinInt64 || ts == math.MaxInt64 {
+		return nil
+	}
+	return &ts
+}
+
+// sourceError maps a source's error: a view that lost recovery or closed is unavailable;
+// anything else is ours.
+func sourceError(w http.ResponseWriter, err error) {
+	if errors.Is(err, ErrNotRecovered) || errors.Is(err, ErrClosed) {
+		w.Header().Set("Retry-After", "2")
+		httpError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	httpError(w, http.StatusInternalServerError, err.Error())
+}
+
+func httpError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(struct {
+		Error string `json:"error"`
+	}{msg})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// ParseQuery reads granularity (comma list or "all"; default minute), from, to (unix seconds
+// or RFC 3339; default unbounded) and limit (latest N per granularity; default all) into one
+// Query per granularity. Errors wrap ErrQuery.
+func ParseQuery(v map[string][]string) ([]Query, error) {
+	get := func(name string) (string, bool) {
+		vs := v[name]
+		if len(vs) == 0 {
+			return "", false
+		}
+		return vs[len(vs)-1], true
+	}
+	gs := []window.Granularity{window.Minute}
+	if s, ok := get("granularity"); ok {
+		var err error
+		if gs, err = window.ParseList(s); err != nil {
+			return nil, fmt.Errorf("%w: granularity: %w", ErrQuery, err)
+		}
+	}
+	from, to := int64(math.MinInt64), int64(math.MaxInt64)
+	if s, ok := get("from"); ok && s != "" {
+		var err error
+		if from, err = ParseTime(s); err != nil {
+			return nil, fmt.Errorf("%w: from: %w", ErrQuery, err)
+		}
+	}
+	if s, ok := get("to"); ok && s != "" {
+		var err error
+		if to, err = ParseTime(s); err != nil {
+			return nil, fmt.Errorf("%w: to: %w", ErrQuery, err)
+		}
+	}
+	if from > to {
+		return nil, fmt.Errorf("%w: from %d after to %d", ErrQuery, from, to)
+	}
+	last := 0
+	if s, ok := get("limit"); ok && s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > MaxLast {
+			return nil, fmt.Errorf("%w: limit %q: want 1..%d", ErrQuery, s, MaxLast)
+		}
+		last = n
+	}
+	qs := make([]Query, len(gs))
+	for i, g := range gs {
+		qs[i] = Query{Granularity: g, From: from, To: to, Last: last}
+	}
+	return qs, nil
+}
+
+// ParseWindow reads a window from a granularity name and a time inside it (unix seconds or
+// RFC 3339): "hour", "2016-07-11T13:39:44Z" is hour/1468242000. Errors wrap ErrQuery.
+func ParseWindow(granularity, at string) (window.Key, error) {
+	g, err := window.ParseGranularity(granularity)
+	if err != nil {
+		return window.Key{}, fmt.Errorf("%w: %w", ErrQuery, err)
+	}
+	ts, err := ParseTime(at)
+	if err != nil {
+		return window.Key{}, fmt.Errorf("%w: start: %w", ErrQuery, err)
+	}
+	return window.Key{Granularity: g, Start: g.Start(ts)}, nil
+}
+
+// ParseTime reads a time as unix seconds ("1468244340", also negative) or RFC 3339
+// ("2016-07-11T13:39:00Z"), within window.MinTS..window.MaxTS so every window math on it is
+// exact. Errors wrap ErrQuery.
+func ParseTime(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	ts, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		t, terr := time.Parse(time.RFC3339, s)
+		if terr != nil {
+			return 0, fmt.Errorf("%w: time %q: want unix seconds or RFC 3339", ErrQuery, s)
+		}
+		ts = t.Unix()
+	}
+	if ts < window.MinTS || ts > window.MaxTS {
+		return 0, fmt.Errorf("%w: time %q outside %d..%d", ErrQuery, s, window.MinTS, window.MaxTS)
+	}
+	return ts, nil
+}
