@@ -1,0 +1,313 @@
+package view
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/kuniq/kuniq/codec"
+	"github.com/kuniq/kuniq/window"
+)
+
+// fakeSource answers from a fixed list of results, the way View does: sorted, range, last.
+type fakeSource struct {
+	recovered atomic.Bool
+	results   []codec.Result
+	progress  Progress
+	err       error // returned by every query when set
+	queries   []Query
+}
+
+func (f *fakeSource) Recovered() bool { return f.recovered.Load() }
+
+func (f *fakeSource) Query(q Query) ([]codec.Result, error) {
+	f.queries = append(f.queries, q)
+	if f.err != nil {
+		return nil, f.err
+	}
+	var out []codec.Result
+	for _, r := range f.results {
+		if r.Granularity == q.Granularity && r.Start >= q.From && r.Start < q.To {
+			out = append(out, r)
+		}
+	}
+	if q.Last > 0 && len(out) > q.Last {
+		out = out[len(out)-q.Last:]
+	}
+	return out, nil
+}
+
+func (f *fakeSource) Get(k window.Key) (codec.Result, bool, error) {
+	if f.err != nil {
+		return codec.Result{}, false, f.err
+	}
+	for _, r := range f.results {
+		if r.Key() == k {
+			return r, true, nil
+		}
+	}
+	return codec.Result{}, false, nil
+}
+
+func (f *fakeSource) Progress() (Progress, error) { return f.progress, f.err }
+
+func newFake() *fakeSource {
+	f := &fakeSource{progress: Progress{Partitions: 2, Watermark: 1468244395, Open: 1,
+		Sources: []SourceProgress{{ID: 0, Watermark: 1468244395, MaxTS: 1468244400},
+			{ID: 1, Watermark: math.MinInt64, MaxTS: math.MinInt64}}}}
+	for i, start := range []int64{1468244340, 1468244400, 1468244460} {
+		r := codec.NewResult(minute(start), uint64(100*(i+1)), int64(150*(i+1)))
+		r.Final = i < 2
+		f.results = append(f.results, r)
+	}
+	f.results = append(f.results, codec.NewResult(hour(1468242000), 250, 450))
+	f.recovered.Store(true)
+	return f
+}
+
+func do(t *testing.T, h http.Handler, target string) (int, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+	return rec.Code, rec.Body.String()
+}
+
+func decodeResults(t *testing.T, body string) []codec.Result {
+	t.Helper()
+	var rs []codec.Result
+	if err := json.Unmarshal([]byte(body), &rs); err != nil {
+		t.Fatalf("body %q: %v", body, err)
+	}
+	return rs
+}
+
+// Every route answers 503 before recovery, with the page still shown so it can poll.
+func TestHandlerUnavailableBeforeRecovery(t *testing.T) {
+	f := newFake()
+	f.recovered.Store(false)
+	h := NewHandler(f)
+	for _, target := range []string{"/healthz", "/api/windows", "/api/windows?granularity=hour",
+		"/api/windows/minute/1468244340", "/api/progress", "/", "/api/windows?from=bogus"} {
+		code, body := do(t, h, target)
+		if code != http.StatusServiceUnavailable {
+			t.Errorf("GET %s before recovery = %d, want 503", target, code)
+		}
+		if target == "/" && !strings.Contains(body, "<svg") {
+			t.Errorf("GET / before recovery has no page: %.80q", body)
+		}
+	}
+	if len(f.queries) != 0 {
+		t.Errorf("source was queried %d times before recovery", len(f.queries))
+	}
+	f.recovered.Store(true)
+	if code, body := do(t, h, "/healthz"); code != http.StatusOK || body != "ok\n" {
+		t.Errorf("GET /healthz after recovery = %d %q, want 200 \"ok\\n\"", code, body)
+	}
+}
+
+func TestHandlerWindows(t *testing.T) {
+	h := NewHandler(newFake())
+	tests := []struct {
+		target string
+		want   []int64
+	}{
+		{"/api/windows", []int64{1468244340, 1468244400, 1468244460}},
+		{"/api/windows?granularity=minute&from=1468244400", []int64{1468244400, 1468244460}},
+		{"/api/windows?granularity=minute&from=2016-07-11T13:40:00Z&to=2016-07-11T13:41:00Z", []int64{1468244400}},
+		{"/api/windows?granularity=minute&limit=1", []int64{1468244460}},
+		{"/api/windows?granularity=hour", []int64{1468242000}},
+		{"/api/windows?granularity=minute,hour&limit=1", []int64{1468244460, 1468242000}},
+		{"/api/windows?granularity=all&from=1468244400", []int64{1468244400, 1468244460}},
+		{"/api/windows?granularity=day", []int64{}},
+		{"/api/windows?from=&to=", []int64{1468244340, 1468244400, 1468244460}},
+	}
+	for _, tc := range tests {
+		code, body := do(t, h, tc.target)
+		if code != http.StatusOK {
+			t.Errorf("GET %s = %d %s, want 200", tc.target, code, body)
+			continue
+		}
+		if got := starts(decodeResults(t, body)); !slices.Equal(got, tc.want) {
+			t.Errorf("GET %s starts = %v, want %v", tc.target, got, tc.want)
+		}
+		if !strings.HasPrefix(body, "[") {
+			t.Errorf("GET %s = %q, want a JSON array (also when empty)", tc.target, body)
+		}
+	}
+}
+
+func TestHandlerBadQueries(t *testing.T) {
+	h := NewHandler(newFake())
+	for _, target := range []string{
+		"/api/windows?granularity=fortnight",
+		"/api/windows?granularity=",
+		"/api/windows?granularity=minute,,hour",
+		"/api/windows?from=yesterday",
+		"/api/windows?to=2016-07-11",
+		"/api/windows?from=1468244400&to=1468244340",
+		"/api/windows?from=99999999999999999999",
+		"/api/windows?from=-9223372036854775808",
+		"/api/windows?limit=0",
+		"/api/windows?limit=-3",
+		"/api/windows?limit=ten",
+		"/api/windows?limit=100001",
+		"/api/windows/fortnight/1468244340",
+		"/api/windows/minute/soon",
+		"/api/windows/minute/9223372036854775807",
+	} {
+		code, body := do(t, h, target)
+		if code != http.StatusBadRequest {
+			t.Errorf("GET %s = %d, want 400", target, code)
+			continue
+		}
+		var e struct{ Error string }
+		if err := json.Unmarshal([]byte(body), &e); err != nil || e.Error == "" {
+			t.Errorf("GET %s body = %q, want {\"error\": ...}", target, body)
+		}
+	}
+}
+
+func TestHandlerWindow(t *testing.T) {
+	h := NewHandler(newFake())
+	tests := []struct {
+		target    string
+		code      int
+		wantStart int64
+	}{
+		{"/api/windows/minute/1468244400", http.StatusOK, 1468244400},
+		{"/api/windows/minute/1468244433", http.StatusOK, 1468244400}, // inside the window
+		{"/api/windows/minute/2016-07-11T13:39:00Z", http.StatusOK, 1468244340},
+		{"/api/windows/hour/2016-07-11T13:39:44Z", http.StatusOK, 1468242000},
+		{"/api/windows/Minute/1468244340", http.StatusOK, 1468244340},
+		{"/api/windows/minute/1468244520", http.StatusNotFound, 0},
+		{"/api/windows/day/1468244340", http.StatusNotFound, 0},
+	}
+	for _, tc := range tests {
+		code, body := do(t, h, tc.target)
+		if code != tc.code {
+			t.Errorf("GET %s = %d %s, want %d", tc.target, code, body, tc.code)
+			continue
+		}
+		if code != http.StatusOK {
+			continue
+		}
+		r, err := codec.ParseResult([]byte(body))
+		if err != nil {
+			t.Errorf("GET %s body %q: %v", tc.target, body, err)
+		} else if r.Start != tc.wantStart {
+			t.Errorf("GET %s start = %d, want %d", tc.target, r.Start, tc.wantStart)
+		}
+	}
+}
+
+func TestHandlerProgress(t *testing.T) {
+	h := NewHandler(newFake())
+	code, body := do(t, h, "/api/progress")
+	if code != http.StatusOK {
+		t.Fatalf("GET /api/progress = %d %s", code, body)
+	}
+	var p struct {
+		Partitions    int    `json:"partitions"`
+		Watermark     *int64 `json:"watermark"`
+		WatermarkTime string `json:"watermark_time"`
+		Sources       []struct {
+			ID        int32  `json:"id"`
+			Watermark *int64 `json:"watermark"`
+		} `json:"sources"`
+	}
+	if err := json.Unmarshal([]byte(body), &p); err != nil {
+		t.Fatalf("body %q: %v", body, err)
+	}
+	if p.Partitions != 2 || p.Watermark == nil || *p.Watermark != 1468244395 || p.WatermarkTime != "2016-07-11T13:39:55Z" {
+		t.Errorf("progress = %s, want 2 partitions, watermark 1468244395 (2016-07-11T13:39:55Z)", body)
+	}
+	// An unanchored source has no watermark: null, not MinInt64.
+	if len(p.Sources) != 2 || p.Sources[1].Watermark != nil {
+		t.Errorf("progress sources = %s, want source 1 with a null watermark", body)
+	}
+}
+
+func TestHandlerSourceErrors(t *testing.T) {
+	tests := []struct {
+		err  error
+		code int
+	}{
+		{ErrNotRecovered, http.StatusServiceUnavailable},
+		{ErrClosed, http.StatusServiceUnavailable},
+		{errors.New("leveldb: corrupt"), http.StatusInternalServerError},
+	}
+	for _, tc := range tests {
+		f := newFake()
+		f.err = tc.err
+		h := NewHandler(f)
+		for _, target := range []string{"/api/windows", "/api/windows/minute/1468244340", "/api/progress"} {
+			if code, _ := do(t, h, target); code != tc.code {
+				t.Errorf("GET %s with source error %v = %d, want %d", target, tc.err, code, tc.code)
+			}
+		}
+	}
+}
+
+func TestHandlerPage(t *testing.T) {
+	srv := httptest.NewServer(NewHandler(newFake()))
+	defer srv.Close()
+	res, err := http.Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("GET / = %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	page := string(body)
+	// Self-contained: it fetches only its own API and loads nothing from elsewhere.
+	for _, want := range []string{"/api/windows?granularity=minute", "/api/progress", "setInterval(poll, 2000)", "<svg"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"http://", "https://", "src=", "<link"} {
+		if strings.Contains(strings.ReplaceAll(page, "http://www.w3.org/2000/svg", ""), bad) {
+			t.Errorf("page references an external asset (%q)", bad)
+		}
+	}
+	if code, _ := do(t, NewHandler(newFake()), "/nothing"); code != http.StatusNotFound {
+		t.Errorf("GET /nothing = %d, want 404", code)
+	}
+}
+
+func TestParseTime(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"1468244340", 1468244340, true},
+		{" 1468244340 ", 1468244340, true},
+		{"-60", -60, true},
+		{"0", 0, true},
+		{"2016-07-11T13:39:00Z", 1468244340, true},
+		{"2016-07-11T15:39:00+02:00", 1468244340, true},
+		{"2016-07-11", 0, false},
+		{"", 0, false},
+		{"1e9", 0, false},
+		{"9223372036854775807", 0, false},
+	}
+	for _, tc := range tests {
+		got, err := ParseTime(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("ParseTime(%q) = %d, %v; want %d, ok %v", tc.in, got, err, tc.want, tc.ok)
+		}
+		if err != nil && !errors.Is(err, ErrQuery) {
+			t.Errorf("ParseTime(%q) error %v does not wrap ErrQuery", tc.in, err)
+		}
+	}
+}
