@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -147,10 +148,15 @@ func (in *Ingest) Run(ctx context.Context, r io.Reader) (Stats, error) {
 		return Stats{}, fmt.Errorf("ingest: connect to %v: %w", in.cfg.Kafka.Brokers, err)
 	}
 	defer client.Close()
-	parts, err := client.Partitions(in.cfg.Topic)
-	if errors.Is(err, sarama.ErrUnknownTopicOrPartition) || (err == nil && len(parts) == 0) {
+	// Asking for a missing topic's partitions retries for seconds; the topic list answers at once.
+	topics, err := client.Topics()
+	if err != nil {
+		return Stats{}, fmt.Errorf("ingest: list topics: %w", err)
+	}
+	if !slices.Contains(topics, in.cfg.Topic) {
 		return Stats{}, fmt.Errorf("ingest into %q: %w", in.cfg.Topic, ErrNoTopic)
 	}
+	parts, err := client.Partitions(in.cfg.Topic)
 	if err != nil {
 		return Stats{}, fmt.Errorf("ingest: partitions of %q: %w", in.cfg.Topic, err)
 	}
