@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"math"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/kuniq/kuniq/codec"
+	"github.com/kuniq/kuniq/kafka"
+	"github.com/kuniq/kuniq/processor"
+	"github.com/kuniq/kuniq/view"
+	"github.com/kuniq/kuniq/window"
+)
+
+// viewFlags are the flags `view` and `serve` share: which cluster and which app's table.
+type viewFlags struct {
+	brokers, app *string
+	verbose      *bool
+}
+
+func addViewFlags(fs *flagSet) *viewFlags {
+	return &viewFlags{
+		brokers: fs.String("brokers", kafka.DefaultBrokers, "comma-separated Kafka brokers"),
+		app:     fs.String("app", processor.DefaultApp, "application id whose window table is read (the --app given to kuniq run)"),
+		verbose: fs.Bool("verbose", false, "show Goka's log lines"),
+	}
+}
+
+func (f *viewFlags) config(stderr io.Writer) view.Config {
+	cfg := view.DefaultConfig()
+	cfg.Kafka.Brokers = kafka.ParseBrokers(*f.brokers)
+	cfg.Kafka.ClientID = "kuniq-view"
+	cfg.App = *f.app
+	cfg.Logger = log.New(io.Discard, "", 0)
+	if *f.verbose {
+		cfg.Logger = log.New(stderr, "", log.LstdFlags)
+	}
+	return cfg
+}
+
+// openView opens the app's table view and explains the usual reason for a missing table.
+func openView(ctx context.Context, cfg view.Config) (*view.View, error) {
+	v, err := view.Open(ctx, cfg)
+	if errors.Is(err, view.ErrNoTable) {
+		return nil, fmt.Errorf("no table for app %s: has `kuniq run --app %s` run? (%w)", cfg.App, cfg.App, err)
+	}
+	return v, err
+}
+
+func runView(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("view", "view [flags]  (print the windows of the app's table once it has recovered)")
+	fs.SetOutput(stderr)
+	vf := addViewFlags(fs)
+	gran := fs.String("granularity", "all", "windows to print: comma list of minute,hour,day,week,month,year, or all")
+	from := fs.String("from", "", "print windows starting at or after this time (unix seconds or RFC 3339)")
+	to := fs.String("to", "", "print windows starting before this time (unix seconds or RFC 3339)")
+	asJSON := fs.Bool("json", false, "print JSON lines of result records instead of a table")
+	timeout := fs.Duration("timeout", 60*time.Second, "give up if the view has not recovered the table by then")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("view takes no arguments, got %q", fs.Args())
+	}
+	gs, err := window.ParseList(*gran)
+	if err != nil {
+		return err
+	}
+	lo, hi, err := timeRange(*from, *to)
+	if err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	v, err := openView(ctx, vf.config(stderr))
+	if err != nil {
+		return err
+	}
+	runErr := make(chan error, 1)
+	go func() { runErr <- v.Run(ctx) }()
+	waitCtx, stopWait := context.WithTimeout(ctx, *timeout)
+	err = v.WaitRecovered(waitCtx)
+	stopWait()
+	if err == nil {
+		err = printWindows(v, gs, lo, hi, *asJSON, stdout)
+	}
+	cancel()
+	return errors.Join(err, <-runErr)
+}
+
+// timeRange parses --from/--to; empty bounds are open.
+func timeRange(from, to string) (lo, hi int64, err error) {
+	lo, hi = math.MinInt64, math.MaxInt64
+	if from != "" {
+		if lo, err = view.ParseTime(from); err != nil {
+			return 0, 0, fmt.Errorf("--from: %w", err)
+		}
+	}
+	if to != "" {
+		if hi, err = view.ParseTime(to); err != nil {
+			return 0, 0, fmt.Errorf("--to: %w", err)
+		}
+	}
+	if lo > hi {
+		return 0, 0, fmt.Errorf("--from %s is after --to %s", from, to)
+	}
+	return lo, hi, nil
+}
+
+func printWindows(v *view.View, gs []window.Granularity, lo, hi int64, asJSON bool, stdout io.Writer) error {
+	bw := bufio.NewWriter(stdout)
+	var tw *tabwriter.Writer
+	if !asJSON {
+		tw = tabwriter.NewWriter(bw, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "start (UTC)\tgranularity\tuniques\tframes\tfinal\trevision\t")
+	}
+	var line []byte
+	for _, g := range gs {
+		rs, err := v.Windows(g, lo, hi)
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			if asJSON {
+				line = append(r.AppendJSON(line[:0]), '\n')
+				bw.Write(line)
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%d\t\n", r.StartTime, r.Granularity, r.Uniques, r.Frames, finalText(r), r.Revision)
+		}
+	}
+	if tw != nil {
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+func finalText(r codec.Result) string {
+	if !r.Final {
+		return "early"
+	}
+	if r.LateFrames > 0 {
+		return "yes (+" + strconv.FormatInt(r.LateFrames, 10) + " late)"
+	}
+	return "yes"
+}
