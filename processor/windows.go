@@ -1,6 +1,8 @@
 package processor
 
 import (
+	"log"
+	"os"
 	"fmt"
 	"math"
 	"slices"
@@ -140,23 +142,29 @@ func (w *Windows) mark(ctx goka.Context, m *codec.Mark) {
 	// be older than what it reported before. Progress only moves forward.
 	s.Watermark, s.MaxTS, s.Idle = max(s.Watermark, m.Watermark), max(s.MaxTS, m.MaxTS), m.Idle
 	ctl.Sources[m.Source] = s
-	if wm := w.combined(ctl); wm > ctl.Watermark {
-		ctl.Watermark = wm
-		w.finalize(ctx, ctl)
+	wm, allIdle := w.combined(ctl)
+	if debug {
+		log.Printf("DEBUG mark p%d from src %d: %+v ctl.wm=%d combined=%d idle=%v open=%v", ctx.Partition(), m.Source, *m, ctl.Watermark, wm, allIdle, ctl.Open)
+	}
+	if wm > ctl.Watermark || (allIdle && len(ctl.Open) > 0) {
+		ctl.Watermark = max(ctl.Watermark, wm)
+		w.finalize(ctx, ctl, allIdle)
 	}
 	ctx.SetValue(ctl)
 }
 
 // combined is the watermark of the whole input: the minimum over input partitions that are not
 // idle; one not heard from yet counts as not idle and not anchored. When every partition is
-// idle, everything seen so far is final (the end of a replay finishes).
-func (w *Windows) combined(ctl *codec.Control) int64 {
+// idle it is the largest ts seen plus one, and allIdle tells the caller to finalise every open
+// window: the input has gone quiet, so what was seen is all there is (the end of a replay
+// finishes). Frames that arrive later for such a window publish a correction.
+func (w *Windows) combined(ctl *codec.Control) (wm int64, allIdle bool) {
 	wm, active := int64(math.MaxInt64), false
 	maxTS := int64(math.MinInt64)
 	for src := range int32(w.sources) {
 		s, ok := ctl.Sources[src]
 		if !ok {
-			return math.MinInt64
+			return math.MinInt64, false
 		}
 		maxTS = max(maxTS, s.MaxTS)
 		if !s.Idle {
@@ -165,16 +173,16 @@ func (w *Windows) combined(ctl *codec.Control) int64 {
 		}
 	}
 	if active {
-		return wm
+		return wm, false
 	}
 	if maxTS == math.MinInt64 {
-		return math.MinInt64
+		return math.MinInt64, true
 	}
-	return maxTS + 1
+	return maxTS + 1, true
 }
 
 func (w *Windows) register(ctx goka.Context, ctl *codec.Control, k window.Key) {
-	if k.End() <= ctl.Watermark {
+	if _, allIdle := w.combined(ctl); allIdle || k.End() <= ctl.Watermark {
 		w.close(ctx, ctl, k)
 		return
 	}
@@ -183,12 +191,12 @@ func (w *Windows) register(ctx goka.Context, ctl *codec.Control, k window.Key) {
 	}
 }
 
-// finalize closes every open window the watermark passed and expires those whose retention
-// is over.
-func (w *Windows) finalize(ctx goka.Context, ctl *codec.Control) {
+// finalize closes every open window the watermark passed (all of them when the whole input is
+// idle) and expires those whose retention is over in event time.
+func (w *Windows) finalize(ctx goka.Context, ctl *codec.Control, all bool) {
 	open := ctl.Open[:0]
 	for _, k := range ctl.Open {
-		if k.End() <= ctl.Watermark {
+		if all || k.End() <= ctl.Watermark {
 			w.close(ctx, ctl, k)
 		} else {
 			open = append(open, k)
@@ -212,3 +220,5 @@ func (w *Windows) close(ctx goka.Context, ctl *codec.Control, k window.Key) {
 		ctl.Expiring = append(ctl.Expiring, k)
 	}
 }
+
+var debug = os.Getenv("KUNIQ_DEBUG") != ""
