@@ -149,7 +149,12 @@ func checkTable(ctx context.Context, kc kafka.Config, topic string) error {
 	// cancelled ctx returns at once.
 	ch := make(chan answer, 1)
 	go func() {
-		client, err := sarama.NewClient(kc.Brokers, saramaConfig(kc))
+		sc := saramaConfig(kc)
+		// kuniq's config retries metadata for 5 s so that a just-created topic is seen;
+		// here a missing topic is the usual answer, and a typo should not cost 5 s.
+		sc.Metadata.Retry.Max = 2
+		sc.Metadata.Retry.Backoff = 200 * time.Millisecond
+		client, err := sarama.NewClient(kc.Brokers, sc)
 		if err != nil {
 			ch <- answer{err: fmt.Errorf("connect to %v: %w", kc.Brokers, err)}
 			return
