@@ -1,0 +1,286 @@
+package processor_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kuniq/kuniq/codec"
+	"github.com/kuniq/kuniq/gen"
+	"github.com/kuniq/kuniq/internal/kafkatest"
+	"github.com/kuniq/kuniq/internal/truth"
+	"github.com/kuniq/kuniq/kafka"
+	"github.com/kuniq/kuniq/window"
+)
+
+// The integration tests run the real binary against the real broker: `kuniq run` instances
+// are processes, so a crash is a real SIGKILL.
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+func kuniqBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "kuniq-it-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "kuniq")
+		out, err := exec.Command("go", "build", "-o", binPath, "../cmd/kuniq").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// cluster is one test's application on the shared broker: its own topics and app id.
+type cluster struct {
+	t                          *testing.T
+	kc                         kafka.Config
+	bin                        string
+	input, output, dlq, prefix string
+	partitions                 int
+	dir                        string
+}
+
+func newCluster(t *testing.T, partitions int) *cluster {
+	kc := kafkatest.Config(t)
+	prefix := kafkatest.Name(t, "it")
+	return &cluster{
+		t: t, kc: kc, bin: kuniqBinary(t), partitions: partitions, dir: t.TempDir(), prefix: prefix,
+		input: prefix + "-frames", output: prefix + "-uniques", dlq: prefix + "-dlq",
+	}
+}
+
+// generate writes frames of cfg to a file and returns its path and the generator (truth).
+func (c *cluster) generate(cfg gen.Config, name string) (string, *gen.Generator) {
+	c.t.Helper()
+	g, err := gen.New(cfg)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := g.WriteTo(&buf); err != nil {
+		c.t.Fatal(err)
+	}
+	path := filepath.Join(c.dir, name)
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		c.t.Fatal(err)
+	}
+	return path, g
+}
+
+// split writes the lines of path [from, to) to a new file.
+func (c *cluster) split(path string, from, to int) string {
+	c.t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	out := filepath.Join(c.dir, fmt.Sprintf("%s.%d-%d", filepath.Base(path), from, to))
+	if err := os.WriteFile(out, bytes.Join(lines[from:min(to, len(lines))], nil), 0o644); err != nil {
+		c.t.Fatal(err)
+	}
+	return out
+}
+
+func (c *cluster) ingest(path string) {
+	c.t.Helper()
+	cmd := exec.Command(c.bin, "ingest", "--brokers", c.kc.Brokers[0], "--input", c.input,
+		"--partitions", strconv.Itoa(c.partitions), "--progress", "0", path)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		c.t.Fatalf("ingest: %v\n%s", err, out)
+	}
+}
+
+type instance struct {
+	name string
+	cmd  *exec.Cmd
+	log  string
+	done chan error
+}
+
+// start runs `kuniq run` as a process with its own state directory (kept across restarts of
+// the same name, as a restarted instance on the same host would).
+func (c *cluster) start(app, name string, extra ...string) *instance {
+	c.t.Helper()
+	args := []string{"run", "--brokers", c.kc.Brokers[0], "--app", app,
+		"--input", c.input, "--output", c.output, "--dlq", c.dlq,
+		"--partitions", strconv.Itoa(c.partitions), "--state-dir", filepath.Join(c.dir, "state-"+app+"-"+name),
+		"--idle-timeout", "3s", "--flush-interval", "200ms"}
+	logPath := filepath.Join(c.dir, fmt.Sprintf("%s-%s-%d.log", app, name, time.Now().UnixNano()))
+	f, err := os.Create(logPath)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	cmd := exec.Command(c.bin, append(args, extra...)...)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	in := &instance{name: name, cmd: cmd, log: logPath, done: make(chan error, 1)}
+	go func() { in.done <- cmd.Wait(); f.Close() }()
+	c.t.Cleanup(func() {
+		in.stop(c.t)
+		if c.t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			if len(b) > 6000 {
+				b = b[len(b)-6000:]
+			}
+			c.t.Logf("log of %s/%s:\n%s", app, name, b)
+		}
+	})
+	return in
+}
+
+// stop ends the instance gracefully (SIGTERM) and waits for it.
+func (in *instance) stop(t *testing.T) {
+	select {
+	case <-in.done:
+		return
+	default:
+	}
+	_ = in.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-in.done:
+	case <-time.After(90 * time.Second):
+		_ = in.cmd.Process.Kill()
+		<-in.done
+		t.Errorf("instance %s did not stop within 90 s of SIGTERM", in.name)
+	}
+}
+
+// kill ends the instance with SIGKILL: no flush, no commit, no goodbye to the group.
+func (in *instance) kill() {
+	_ = in.cmd.Process.Kill()
+	<-in.done
+}
+
+// results reads the output topic.
+func (c *cluster) results() []codec.Result {
+	c.t.Helper()
+	recs, err := kafkatest.ReadAll(c.kc, c.output)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var out []codec.Result
+	for _, r := range recs {
+		if r.Value == nil {
+			continue
+		}
+		res, err := codec.ParseResult(r.Value)
+		if err != nil {
+			c.t.Fatalf("output record %s: %v", r.Key, err)
+		}
+		if res.Key().String() != r.Key {
+			c.t.Fatalf("record under key %q is for window %s", r.Key, res.Key())
+		}
+		out = append(out, res)
+	}
+	return out
+}
+
+// waitFinal polls the output until every window of the truth has a final record, or fails.
+func (c *cluster) waitFinal(want []gen.WindowTruth, timeout time.Duration) map[window.Key]codec.Result {
+	c.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		latest := truth.Latest(c.results())
+		missing := 0
+		for _, w := range want {
+			g, _ := window.ParseGranularity(w.Granularity)
+			if _, ok := latest[window.Key{Granularity: g, Start: w.Start}]; !ok {
+				missing++
+			}
+		}
+		if missing == 0 {
+			return latest
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("after %v, %d of %d windows have no final record", timeout, missing, len(want))
+		}
+		time.Sleep(2 * time.Second)
+	}
+}
+
+// waitSettled waits until the output stops changing for quiet, so late corrections are in.
+func (c *cluster) waitSettled(quiet time.Duration) []codec.Result {
+	c.t.Helper()
+	last, since := -1, time.Now()
+	for {
+		rs := c.results()
+		if len(rs) != last {
+			last, since = len(rs), time.Now()
+		} else if time.Since(since) >= quiet {
+			return rs
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// deadLetters reads the dead-letter topic: reasons counted.
+func (c *cluster) deadLetters() map[string]int {
+	c.t.Helper()
+	recs, err := kafkatest.ReadAll(c.kc, c.dlq)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, r := range recs {
+		v, err := codec.DeadLetterCodec{}.Decode(r.Value)
+		if err != nil {
+			c.t.Fatalf("dead letter %s: %v", r.Key, err)
+		}
+		d := v.(codec.DeadLetter)
+		if d.Reason == "" || d.Frame == "" {
+			c.t.Errorf("dead letter without reason or frame: %+v", d)
+		}
+		out[d.Reason]++
+	}
+	return out
+}
+
+// checkAccuracy compares final results with the truth: no window missing or bogus, uniques
+// within the bounds of docs/accuracy.md at p=14; frames exact unless frames may over-count.
+func checkAccuracy(t *testing.T, latest map[window.Key]codec.Result, want []gen.WindowTruth, framesExact bool) truth.Report {
+	t.Helper()
+	rep, err := truth.Compare(latest, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	rep.Write(&b, false)
+	t.Log(b.String())
+	if rep.Missing > 0 || len(rep.Extra) > 0 {
+		t.Errorf("%d windows missing; bogus windows: %v", rep.Missing, rep.Extra)
+	}
+	if rep.MeanRelErr > 0.01 || rep.MaxRelErr > 0.035 {
+		t.Errorf("uniques error mean %.3f%%, max %.3f%%: want <= 1%% and <= 3.5%%", 100*rep.MeanRelErr, 100*rep.MaxRelErr)
+	}
+	for _, r := range rep.Rows {
+		if r.FramesDiffer && (framesExact || r.Frames < int64(r.ExactFrames)) {
+			t.Errorf("%s: frames %d, exact %d", r.Key, r.Frames, r.ExactFrames)
+		}
+	}
+	return rep
+}
+
+var _ = context.Background
