@@ -1,10 +1,10 @@
 package processor
 
 import (
-	"log"
-	"os"
 	"fmt"
+	"log"
 	"math"
+	"os"
 	"slices"
 	"time"
 
