@@ -35,7 +35,7 @@ func minute(start int64) window.Key { return window.Key{Granularity: window.Minu
 func hour(start int64) window.Key   { return window.Key{Granularity: window.Hour, Start: start} }
 
 // startTester runs a View over a tester table holding rows, and stops it at cleanup.
-func startTester(t *testing.T, rows map[string]any) *View {
+func startTester(t testing.TB, rows map[string]any) *View {
 	t.Helper()
 	tt := tester.New(t)
 	cfg := DefaultConfig()
