@@ -221,13 +221,13 @@ func ParseQuery(v map[string][]string) ([]Query, error) {
 	if s, ok := get("from"); ok && s != "" {
 		var err error
 		if from, err = ParseTime(s); err != nil {
-			return nil, fmt.Errorf("%w: from: %w", ErrQuery, err)
+			return nil, fmt.Errorf("from: %w", err)
 		}
 	}
 	if s, ok := get("to"); ok && s != "" {
 		var err error
 		if to, err = ParseTime(s); err != nil {
-			return nil, fmt.Errorf("%w: to: %w", ErrQuery, err)
+			return nil, fmt.Errorf("to: %w", err)
 		}
 	}
 	if from > to {
@@ -257,7 +257,7 @@ func ParseWindow(granularity, at string) (window.Key, error) {
 	}
 	ts, err := ParseTime(at)
 	if err != nil {
-		return window.Key{}, fmt.Errorf("%w: start: %w", ErrQuery, err)
+		return window.Key{}, fmt.Errorf("start: %w", err)
 	}
 	return window.Key{Granularity: g, Start: g.Start(ts)}, nil
 }
