@@ -115,7 +115,7 @@ type instance struct {
 	name string
 	cmd  *exec.Cmd
 	log  string
-	done chan error
+	done chan struct{} // closed when the process has exited
 }
 
 // start runs `kuniq run` as a process with its own state directory (kept across restarts of
@@ -136,8 +136,8 @@ func (c *cluster) start(app, name string, extra ...string) *instance {
 	if err := cmd.Start(); err != nil {
 		c.t.Fatal(err)
 	}
-	in := &instance{name: name, cmd: cmd, log: logPath, done: make(chan error, 1)}
-	go func() { in.done <- cmd.Wait(); f.Close() }()
+	in := &instance{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); f.Close(); close(in.done) }()
 	c.t.Cleanup(func() {
 		in.stop(c.t)
 		if c.t.Failed() {
@@ -284,3 +284,7 @@ func checkAccuracy(t *testing.T, latest map[window.Key]codec.Result, want []gen.
 }
 
 var _ = context.Background
+
+func (c *cluster) tableTopic(app string) string { return string(processorNames(app).Table()) }
+
+func latestOf(rs []codec.Result) map[window.Key]codec.Result { return truth.Latest(rs) }

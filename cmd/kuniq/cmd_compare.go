@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/kuniq/kuniq/codec"
+	"github.com/kuniq/kuniq/internal/truth"
+	"github.com/kuniq/kuniq/window"
+)
+
+// runCompare judges result records against the exact counts of `kuniq gen --truth`: the
+// accuracy check of the demos, usable on `count` output or on the output topic.
+func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("compare", "compare --truth FILE [RESULTS.jsonl | --topic TOPIC]  (results: '-' or none for stdin)")
+	fs.SetOutput(stderr)
+	kf := addKafkaFlags(fs)
+	truthFile := fs.String("truth", "", "exact counts from `kuniq gen --truth` (required)")
+	topic := fs.String("topic", "", "read the results from this output topic instead of a file")
+	grans := fs.String("granularity", "", "granularities to judge (default: those present in the results)")
+	verbose := fs.Bool("verbose", false, "print every window, not only the summary")
+	maxMean := fs.Float64("max-mean-error", 0.01, "fail if the mean relative error is above this")
+	maxErr := fs.Float64("max-error", 0.035, "fail if any window's relative error is above this")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if *truthFile == "" {
+		return errors.New("compare needs --truth")
+	}
+	tf, err := os.Open(*truthFile)
+	if err != nil {
+		return err
+	}
+	defer tf.Close()
+	exact, err := truth.ReadTruth(tf)
+	if err != nil {
+		return err
+	}
+	var results []codec.Result
+	if *topic != "" {
+		recs, err := kf.config().ReadAll(*topic)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if r.Value == nil {
+				continue
+			}
+			res, err := codec.ParseResult(r.Value)
+			if err != nil {
+				return fmt.Errorf("%s record %q: %w", *topic, r.Key, err)
+			}
+			results = append(results, res)
+		}
+	} else {
+		in, closeIn, err := openInputs(fs.Args())
+		if err != nil {
+			return err
+		}
+		defer closeIn()
+		if results, err = truth.ReadResults(in); err != nil {
+			return err
+		}
+	}
+	// Judge the granularities the results were asked for (count's default is minute only).
+	present := map[string]bool{}
+	for _, r := range results {
+		present[r.Granularity.String()] = true
+	}
+	if *grans != "" {
+		gs, err := window.ParseList(*grans)
+		if err != nil {
+			return err
+		}
+		present = map[string]bool{}
+		for _, g := range gs {
+			present[g.String()] = true
+		}
+	}
+	kept := exact[:0]
+	for _, w := range exact {
+		if present[w.Granularity] {
+			kept = append(kept, w)
+		}
+	}
+	rep, err := truth.Compare(truth.Latest(results), kept)
+	if err != nil {
+		return err
+	}
+	rep.Write(stdout, *verbose)
+	switch {
+	case rep.Missing > 0 || len(rep.Extra) > 0:
+		return fmt.Errorf("FAIL: %d windows missing, %d bogus", rep.Missing, len(rep.Extra))
+	case rep.MeanRelErr > *maxMean || rep.MaxRelErr > *maxErr:
+		return fmt.Errorf("FAIL: error mean %.3f%% / max %.3f%% above %.2f%% / %.2f%%", 100*rep.MeanRelErr, 100*rep.MaxRelErr, 100**maxMean, 100**maxErr)
+	}
+	fmt.Fprintln(stdout, "OK: every window present and within the error bounds")
+	return nil
+}
