@@ -100,8 +100,8 @@ func TestCounterDeadLetters(t *testing.T) {
 	for i := range 10 {
 		add(t0+7200+int64(i), i)
 	}
-	add(t0, 100)                   // two hours behind the watermark: late
-	add(t0+7200+86400*365*4, 101)  // a bit flip years ahead, outvoted by the frames after it
+	add(t0, 100)                  // two hours behind the watermark: late
+	add(t0+7200+86400*365*4, 101) // a bit flip years ahead, outvoted by the frames after it
 	for i := range 5 {
 		add(t0+7210+int64(i), i)
 	}
