@@ -42,6 +42,9 @@ func NamesFor(app string) Names {
 // Table is the stage-2 table topic (the changelog of the window rows).
 func (n Names) Table() goka.Table { return goka.GroupTable(n.Windows) }
 
+// Loop is stage 2's loop topic (Goka's name for it).
+func (n Names) Loop() string { return string(n.Windows) + "-loop" }
+
 // ControlKeys returns, for each of n partitions, a key that Goka's partitioner (FNV-1a of the
 // key, modulo n) routes to that partition. Stage 1 broadcasts its marks to these keys, and
 // each is the control row of its stage-2 partition. Deterministic for a given n.

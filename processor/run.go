@@ -55,7 +55,13 @@ func Prepare(cfg Config) (Topology, error) {
 				ErrPartitions, cfg.Input, in, cfg.Names.App, internal, n, n)
 		}
 	}
-	if err := kc.EnsureTopics(kafka.Topic{Name: string(cfg.Names.Partials), Partitions: in, Retention: 0}); err != nil {
+	// The internal topics, Goka's loop and table included: instances starting together would
+	// race to create them inside goka.NewProcessor, and the loser would fail.
+	if err := kc.EnsureTopics(
+		kafka.Topic{Name: string(cfg.Names.Partials), Partitions: in, Retention: kc.StreamRetention},
+		kafka.Topic{Name: cfg.Names.Loop(), Partitions: in, Retention: kc.StreamRetention},
+		kafka.Topic{Name: string(cfg.Names.Table()), Partitions: in, Compact: true},
+	); err != nil {
 		return Topology{}, err
 	}
 	return Topology{Input: in, Stage2: in}, nil

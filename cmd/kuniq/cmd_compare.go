@@ -21,6 +21,7 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	truthFile := fs.String("truth", "", "exact counts from `kuniq gen --truth` (required)")
 	topic := fs.String("topic", "", "read the results from this output topic instead of a file")
 	grans := fs.String("granularity", "", "granularities to judge (default: those present in the results)")
+	refTopic := fs.String("reference-topic", "", "also compare with the results on this topic: uniques must be equal window by window (the crash demo)")
 	verbose := fs.Bool("verbose", false, "print every window, not only the summary")
 	maxMean := fs.Float64("max-mean-error", 0.01, "fail if the mean relative error is above this")
 	maxErr := fs.Float64("max-error", 0.035, "fail if any window's relative error is above this")
@@ -41,19 +42,8 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	var results []codec.Result
 	if *topic != "" {
-		recs, err := kf.config().ReadAll(*topic)
-		if err != nil {
+		if results, err = readTopic(kf, *topic); err != nil {
 			return err
-		}
-		for _, r := range recs {
-			if r.Value == nil {
-				continue
-			}
-			res, err := codec.ParseResult(r.Value)
-			if err != nil {
-				return fmt.Errorf("%s record %q: %w", *topic, r.Key, err)
-			}
-			results = append(results, res)
 		}
 	} else {
 		in, closeIn, err := openInputs(fs.Args())
@@ -90,6 +80,13 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	if *refTopic != "" {
+		ref, err := readTopic(kf, *refTopic)
+		if err != nil {
+			return err
+		}
+		return compareRuns(stdout, rep, truth.Latest(results), truth.Latest(ref), "this run", "reference")
+	}
 	rep.Write(stdout, *verbose)
 	switch {
 	case rep.Missing > 0 || len(rep.Extra) > 0:
@@ -99,4 +96,53 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fmt.Fprintln(stdout, "OK: every window present and within the error bounds")
 	return nil
+}
+
+func readTopic(kf *kafkaFlags, topic string) ([]codec.Result, error) {
+	recs, err := kf.config().ReadAll(topic)
+	if err != nil {
+		return nil, err
+	}
+	var out []codec.Result
+	for _, r := range recs {
+		if r.Value == nil {
+			continue
+		}
+		res, err := codec.ParseResult(r.Value)
+		if err != nil {
+			return nil, fmt.Errorf("%s record %q: %w", topic, r.Key, err)
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// compareRuns prints exact, this run and the reference run side by side and fails unless the
+// two runs agree exactly on every window's uniques.
+func compareRuns(w io.Writer, rep truth.Report, got, ref map[window.Key]codec.Result, name, refName string) error {
+	fmt.Fprintf(w, "%-26s %9s %12s %12s  %s\n", "window", "exact", name, refName, "")
+	differ := 0
+	for _, r := range rep.Rows {
+		g, gok := got[r.Key]
+		f, fok := ref[r.Key]
+		mark := ""
+		if !gok || !fok || g.Uniques != f.Uniques {
+			mark = "<- DIFFERENT"
+			differ++
+		}
+		fmt.Fprintf(w, "%-26s %9d %12s %12s  %s\n", r.Key, r.Exact, countOf(g, gok), countOf(f, fok), mark)
+	}
+	rep.Write(w, false)
+	if differ > 0 || rep.Missing > 0 {
+		return fmt.Errorf("VERDICT: FAIL: %d windows differ between the runs, %d missing", differ, rep.Missing)
+	}
+	fmt.Fprintf(w, "VERDICT: PASS: all %d windows final, uniques identical to the uninterrupted run and within %.2f%% of exact\n", rep.Windows, 100*rep.MaxRelErr)
+	return nil
+}
+
+func countOf(r codec.Result, ok bool) string {
+	if !ok {
+		return "MISSING"
+	}
+	return fmt.Sprint(r.Uniques)
 }
