@@ -56,9 +56,9 @@ func TestIntegrationCrashRecovery(t *testing.T) {
 	a.kill()
 	t.Log("instance a killed with SIGKILL; restarting it")
 	c.start(app, "a")
-	latest := c.waitFinal(g.Truth(), 4*time.Minute)
+	c.waitFinal(g.Truth(), 4*time.Minute)
 	all := c.waitSettled(8 * time.Second)
-	latest = truth.Latest(all)
+	latest := truth.Latest(all)
 	checkAccuracy(t, latest, g.Truth(), false)
 	checkNoConflictingFinals(t, all)
 
@@ -67,9 +67,8 @@ func TestIntegrationCrashRecovery(t *testing.T) {
 	refCluster := *c
 	refCluster.output = c.output + "-ref"
 	refCluster.start(ref, "solo")
-	refLatest := refCluster.waitFinal(g.Truth(), 3*time.Minute)
-	refCluster.waitSettled(5 * time.Second)
-	refLatest = truth.Latest(refCluster.results())
+	refCluster.waitFinal(g.Truth(), 3*time.Minute)
+	refLatest := truth.Latest(refCluster.waitSettled(5 * time.Second))
 	sameUniques(t, "after a crash", latest, refLatest)
 }
 
