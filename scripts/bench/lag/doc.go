@@ -1,0 +1,11 @@
+// Command lag prints how far a consumer group is behind a topic: the sum over partitions of
+// the high-water mark minus the group's committed offset. `scripts/bench.sh` uses it to tell
+// when `kuniq run` has consumed a topic, from outside the process and without touching it.
+//
+// With -wait it polls until the lag is zero (and the topic is not empty), printing progress,
+// and ends with "RESULT consumed=N secs=S first_secs=F steady_secs=T": S is the time from
+// -start (unix ms; default: when lag started) to the first poll that saw lag zero, F the time
+// to the first poll that saw a committed offset, T = S - F. Commits come in steps (Goka
+// commits after each flush, sarama every second), so S and T are known to about a poll plus
+// a commit interval; steady = consumed since the first seen commit / T.
+package main
