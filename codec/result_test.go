@@ -76,3 +76,28 @@ func TestBytesCodec(t *testing.T) {
 		t.Error("Encode(int) succeeded")
 	}
 }
+
+// FuzzParseResult: any bytes are rejected or give a record that names a real window and
+// encodes back to JSON that parses to the same record.
+func FuzzParseResult(f *testing.F) {
+	r := NewResult(window.Key{Granularity: window.Minute, Start: 1468244340}, 41234, 60123)
+	f.Add(r.AppendJSON(nil))
+	f.Add([]byte(`{"granularity":"week","start":1467590400,"end":1468195200}`))
+	f.Add([]byte(`{"granularity":"year","start":-62135596800}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := ParseResult(b)
+		if err != nil {
+			return
+		}
+		again, err := ParseResult(got.AppendJSON(nil))
+		if err != nil || again != got {
+			t.Fatalf("round trip of %+v = %+v, %v", got, again, err)
+		}
+	})
+}
+
+// FuzzDecodeDeadLetter: any bytes are rejected or decode without panicking.
+func FuzzDecodeDeadLetter(f *testing.F) {
+	f.Add(DeadLetter{Reason: "late", Frame: "{}"}.AppendJSON(nil))
+	f.Fuzz(func(t *testing.T, b []byte) { _, _ = DeadLetterCodec{}.Decode(b) })
+}
