@@ -64,21 +64,20 @@ func (c Config) EnsureTopics(topics ...Topic) error {
 	return errors.Join(errs...)
 }
 
-// PartitionCount returns the number of partitions of a topic, or 0 if it does not exist.
+// PartitionCount returns the number of partitions of a topic, or 0 if it does not exist. It
+// lists the topics instead of asking for the one, so a missing topic is answered at once (a
+// metadata request for it would be retried for seconds).
 func (c Config) PartitionCount(topic string) (int, error) {
-	client, err := sarama.NewClient(c.Brokers, c.Sarama())
+	admin, err := sarama.NewClusterAdmin(c.Brokers, c.Sarama())
 	if err != nil {
 		return 0, fmt.Errorf("connect to %v: %w", c.Brokers, err)
 	}
-	defer client.Close()
-	ps, err := client.Partitions(topic)
-	if errors.Is(err, sarama.ErrUnknownTopicOrPartition) {
-		return 0, nil
-	}
+	defer admin.Close()
+	topics, err := admin.ListTopics()
 	if err != nil {
-		return 0, fmt.Errorf("partitions of %q: %w", topic, err)
+		return 0, fmt.Errorf("list topics: %w", err)
 	}
-	return len(ps), nil
+	return int(topics[topic].NumPartitions), nil
 }
 
 // WaitReady returns once a broker answers a metadata request, or when ctx ends. It is how

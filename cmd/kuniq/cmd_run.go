@@ -94,32 +94,35 @@ func (f *runFlags) config() (processor.Config, error) {
 	return cfg, cfg.Validate()
 }
 
-func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("run", "run [flags]  (a processor instance; run several side by side, each with its own --state-dir)")
+// parseRun parses the flags `run` and `replay` share into a processor config.
+func parseRun(name, usage string, args []string, stderr io.Writer) (processor.Config, error) {
+	fs := newFlagSet(name, usage)
 	fs.SetOutput(stderr)
 	rf := addRunFlags(fs)
 	if err := fs.parse(args); err != nil {
-		return err
+		return processor.Config{}, err
 	}
 	cfg, err := rf.config()
 	if err != nil {
+		return processor.Config{}, err
+	}
+	fmt.Fprintf(stderr, "kuniq %s: app %q, %s -> %s (dead letters %s), stage %s, granularities %s, precision %d, state %s\n",
+		name, cfg.Names.App, cfg.Input, cfg.Output, cfg.DeadLetter, cfg.Stage, *rf.counting.granularity, cfg.Engine.Precision, cfg.StateDir)
+	return cfg, nil
+}
+
+func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseRun("run", "run [flags]  (a processor instance; run several side by side, each with its own --state-dir)", args, stderr)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "kuniq run: app %q, %s -> %s (dead letters %s), stage %s, granularities %s, precision %d, state %s\n",
-		cfg.Names.App, cfg.Input, cfg.Output, cfg.DeadLetter, cfg.Stage, *rf.counting.granularity, cfg.Engine.Precision, cfg.StateDir)
 	return processor.Run(ctx, cfg)
 }
 
 // runReplay re-processes the whole input topic into a fresh application: new consumer groups
 // start at the oldest offset, new internal topics and table, so the live app is untouched.
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("replay", "replay --app NEW-APP [run flags]  (re-process the input from the start into a new app, e.g. after changing --precision)")
-	fs.SetOutput(stderr)
-	rf := addRunFlags(fs)
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	cfg, err := rf.config()
+	cfg, err := parseRun("replay", "replay --app NEW-APP [run flags]  (re-process the input from the start into a new app, e.g. after changing --precision)", args, stderr)
 	if err != nil {
 		return err
 	}
@@ -133,6 +136,5 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("app %q exists already (topic %s): replay starts a new app; pick another --app or use `kuniq run --app %s` to continue it",
 			cfg.Names.App, cfg.Names.Partials, cfg.Names.App)
 	}
-	fmt.Fprintf(stderr, "kuniq replay: re-processing %s from its first offset into app %q (output %s)\n", cfg.Input, cfg.Names.App, cfg.Output)
 	return processor.Run(ctx, cfg)
 }
