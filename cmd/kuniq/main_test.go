@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"strings"
+	"testing"
+)
+
+// update rewrites the golden files under testdata/ instead of comparing with them.
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// sampleFile is the repo's 1,000 real challenge lines (MISSION.md §2).
+const sampleFile = "../../testdata/challenge-sample-1000.jsonl"
+
+// kuniq runs the CLI in-process, as main does, and returns what it wrote.
+func kuniq(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err = run(context.Background(), args, &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+// mustKuniq is kuniq for calls that must succeed.
+func mustKuniq(t *testing.T, args ...string) (stdout, stderr string) {
+	t.Helper()
+	out, errs, err := kuniq(t, args...)
+	if err != nil {
+		t.Fatalf("kuniq %s: %v\nstderr:\n%s", strings.Join(args, " "), err, errs)
+	}
+	return out, errs
+}
+
+func TestTopLevelHelpListsEveryCommand(t *testing.T) {
+	for _, arg := range []string{"--help", "-h", "help"} {
+		out, errs, err := kuniq(t, arg)
+		if err != nil {
+			t.Errorf("kuniq %s: err = %v, want nil", arg, err)
+		}
+		if errs != "" {
+			t.Errorf("kuniq %s: stderr = %q, want empty (help goes to stdout)", arg, errs)
+		}
+		for _, c := range commands() {
+			if !strings.Contains(out, "  "+c.name+" ") || !strings.Contains(out, c.summary) {
+				t.Errorf("kuniq %s: usage lacks command %q (%q):\n%s", arg, c.name, c.summary, out)
+			}
+		}
+	}
+}
+
+func TestNoCommandOrUnknownCommandIsAnError(t *testing.T) {
+	tests := []struct {
+		name      string
+		args      []string
+		wantInErr string
+		usageOn   string // which stream gets the usage
+	}{
+		{"no args", nil, "no command", "stdout"},
+		{"unknown", []string{"frobnicate"}, `unknown command "frobnicate"`, "stderr"},
+		{"flag as command", []string{"--granularity", "all"}, "unknown command", "stderr"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errs, err := kuniq(t, tt.args...)
+			if err == nil || !strings.Contains(err.Error(), tt.wantInErr) {
+				t.Fatalf("kuniq %q: err = %v, want one containing %q", tt.args, err, tt.wantInErr)
+			}
+			usage := map[string]string{"stdout": out, "stderr": errs}[tt.usageOn]
+			if !strings.Contains(usage, "usage: kuniq <command>") {
+				t.Errorf("kuniq %q: %s = %q, want the usage", tt.args, tt.usageOn, usage)
+			}
+		})
+	}
+}
+
+// helpFlags parses the flag list flag.PrintDefaults writes: a line "  -name type" per flag,
+// followed by its usage on lines indented "    \t".
+func helpFlags(t *testing.T, help string) map[string]string {
+	t.Helper()
+	flags := map[string]string{}
+	var cur string
+	sc := bufio.NewScanner(strings.NewReader(help))
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "  -"):
+			cur = strings.Fields(line)[0][1:]
+			if _, dup := flags[cur]; dup {
+				t.Errorf("flag -%s listed twice", cur)
+			}
+			flags[cur] = ""
+		case strings.HasPrefix(line, "    \t") && cur != "":
+			flags[cur] += strings.TrimPrefix(line, "    \t")
+		}
+	}
+	return flags
+}
+
+func TestCommandHelpListsEveryFlagWithItsEnvTwin(t *testing.T) {
+	// Flags each command must have (MISSION.md §3 and the README); the help may list more.
+	must := map[string][]string{
+		"count":   {"granularity", "precision", "early", "dead-letters", "workers", "lateness", "out-of-order"},
+		"gen":     {"count", "rate", "pool", "seed", "out", "truth", "malformed-pct", "bitflip-pct"},
+		"run":     {"brokers", "input", "output", "partitions", "state-dir", "idle-timeout", "app", "granularity", "precision"},
+		"ingest":  {"brokers", "input", "partitions"},
+		"replay":  {"brokers", "app", "input", "output"},
+		"view":    {"brokers", "app"},
+		"serve":   {"brokers", "app", "addr"},
+		"dlq":     {"brokers", "dlq"},
+		"compare": {"truth", "topic", "max-error", "max-mean-error"},
+	}
+	for _, c := range commands() {
+		t.Run(c.name, func(t *testing.T) {
+			out, errs, err := kuniq(t, c.name, "--help")
+			if !errors.Is(err, flag.ErrHelp) {
+				t.Fatalf("kuniq %s --help: err = %v, want flag.ErrHelp", c.name, err)
+			}
+			if out != "" {
+				t.Errorf("kuniq %s --help: stdout = %q, want empty", c.name, out)
+			}
+			if !strings.Contains(errs, "usage: kuniq "+c.name) {
+				t.Errorf("kuniq %s --help: stderr lacks %q:\n%s", c.name, "usage: kuniq "+c.name, errs)
+			}
+			flags := helpFlags(t, errs)
+			if len(flags) == 0 {
+				t.Fatalf("kuniq %s --help lists no flags:\n%s", c.name, errs)
+			}
+			for name, usage := range flags {
+				if want := "(env " + envName(name) + ")"; !strings.Contains(usage, want) {
+					t.Errorf("kuniq %s --help: flag -%s usage %q lacks %q", c.name, name, usage, want)
+				}
+			}
+			wantFlags, ok := must[c.name]
+			if !ok {
+				t.Errorf("command %q has no entry in this test's table: add its required flags", c.name)
+			}
+			for _, name := range wantFlags {
+				if _, ok := flags[name]; !ok {
+					t.Errorf("kuniq %s --help: flag -%s missing", c.name, name)
+				}
+			}
+		})
+	}
+}
+
+func TestEnvName(t *testing.T) {
+	tests := []struct{ flag, want string }{
+		{"brokers", "KUNIQ_BROKERS"},
+		{"state-dir", "KUNIQ_STATE_DIR"},
+		{"max-mean-error", "KUNIQ_MAX_MEAN_ERROR"},
+	}
+	for _, tt := range tests {
+		if got := envName(tt.flag); got != tt.want {
+			t.Errorf("envName(%q) = %q, want %q", tt.flag, got, tt.want)
+		}
+	}
+}
+
+// TestEnvSetsDefault proves the environment twin really sets a flag's default, that a flag on
+// the command line wins over it, and that a bad value is an error rather than silently ignored.
+func TestEnvSetsDefault(t *testing.T) {
+	granularities := func(t *testing.T, out string) map[string]int {
+		t.Helper()
+		got := map[string]int{}
+		for _, r := range parseResults(t, out) {
+			got[r.Granularity.String()]++
+		}
+		return got
+	}
+	t.Run("granularity from env", func(t *testing.T) {
+		t.Setenv("KUNIQ_GRANULARITY", "hour")
+		out, _ := mustKuniq(t, "count", "--quiet", sampleFile)
+		if got := granularities(t, out); len(got) != 1 || got["hour"] == 0 {
+			t.Errorf("KUNIQ_GRANULARITY=hour: granularities %v, want only hour", got)
+		}
+	})
+	t.Run("flag wins over env", func(t *testing.T) {
+		t.Setenv("KUNIQ_GRANULARITY", "hour")
+		out, _ := mustKuniq(t, "count", "--quiet", "--granularity", "day", sampleFile)
+		if got := granularities(t, out); len(got) != 1 || got["day"] == 0 {
+			t.Errorf("KUNIQ_GRANULARITY=hour --granularity day: granularities %v, want only day", got)
+		}
+	})
+	t.Run("bool from env", func(t *testing.T) {
+		t.Setenv("KUNIQ_QUIET", "yes")
+		_, errs := mustKuniq(t, "count", "--dead-letters", "none", sampleFile)
+		if errs != "" {
+			t.Errorf("KUNIQ_QUIET=yes: stderr = %q, want no summary", errs)
+		}
+	})
+	t.Run("default shown in help", func(t *testing.T) {
+		t.Setenv("KUNIQ_BROKERS", "broker.example:19092")
+		_, errs, err := kuniq(t, "run", "--help")
+		if !errors.Is(err, flag.ErrHelp) {
+			t.Fatalf("kuniq run --help: err = %v, want flag.ErrHelp", err)
+		}
+		if got := helpFlags(t, errs)["brokers"]; !strings.Contains(got, `(default "broker.example:19092")`) {
+			t.Errorf("KUNIQ_BROKERS set: -brokers usage %q, want the env value as default", got)
+		}
+	})
+
+	bad := []struct {
+		env, value string
+		args       []string
+	}{
+		{"KUNIQ_PRECISION", "fourteen", []string{"count", sampleFile}},
+		{"KUNIQ_QUIET", "maybe", []string{"count", sampleFile}},
+		{"KUNIQ_EARLY", "10", []string{"count", sampleFile}}, // a duration needs a unit
+		{"KUNIQ_SEED", "-1", []string{"gen", "--count", "1"}},
+		{"KUNIQ_MAX_ERROR", "small", []string{"compare", "--truth", "x"}},
+		{"KUNIQ_GRANULARITY", "fortnight", []string{"count", sampleFile}},
+	}
+	for _, tt := range bad {
+		t.Run("bad "+tt.env, func(t *testing.T) {
+			t.Setenv(tt.env, tt.value)
+			out, _, err := kuniq(t, tt.args...)
+			if err == nil {
+				t.Fatalf("%s=%q kuniq %s: err = nil, want an error", tt.env, tt.value, strings.Join(tt.args, " "))
+			}
+			if tt.env != "KUNIQ_GRANULARITY" && !strings.Contains(err.Error(), tt.env) {
+				t.Errorf("%s=%q: err = %v, want it to name the variable", tt.env, tt.value, err)
+			}
+			if out != "" {
+				t.Errorf("%s=%q: stdout = %q, want nothing written", tt.env, tt.value, out)
+			}
+		})
+	}
+}
+
+// withStdin makes os.Stdin read the named file for the rest of the test. Tests using it must
+// not run in parallel.
+func withStdin(t *testing.T, name string) {
+	t.Helper()
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stdin
+	os.Stdin = f
+	t.Cleanup(func() {
+		os.Stdin = old
+		f.Close()
+	})
+}
