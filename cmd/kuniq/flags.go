@@ -4,12 +4,15 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
 
 // flagSet wraps flag.FlagSet so that every flag has an environment twin: --state-dir reads
 // KUNIQ_STATE_DIR when not given, and --help says so. Flags win over the environment.
+// Numbers in the environment use the flag package's syntax (strconv, base prefixes allowed),
+// so "14.5" or "4x" is an error rather than silently read as 14 or 4.
 type flagSet struct {
 	*flag.FlagSet
 	envErrs []error
@@ -62,27 +65,33 @@ func (fs *flagSet) Bool(name string, def bool, usage string) *bool {
 
 func (fs *flagSet) Int(name string, def int, usage string) *int {
 	if v, ok := fs.env(name); ok {
-		if _, err := fmt.Sscan(v, &def); err != nil {
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 0, strconv.IntSize)
+		if err != nil {
 			fs.envErrs = append(fs.envErrs, fmt.Errorf("%s=%q: not an integer", envName(name), v))
 		}
+		def = int(n)
 	}
 	return fs.FlagSet.Int(name, def, fs.help(name, usage))
 }
 
 func (fs *flagSet) Uint64(name string, def uint64, usage string) *uint64 {
 	if v, ok := fs.env(name); ok {
-		if _, err := fmt.Sscan(v, &def); err != nil {
+		n, err := strconv.ParseUint(strings.TrimSpace(v), 0, 64)
+		if err != nil {
 			fs.envErrs = append(fs.envErrs, fmt.Errorf("%s=%q: not an unsigned integer", envName(name), v))
 		}
+		def = n
 	}
 	return fs.FlagSet.Uint64(name, def, fs.help(name, usage))
 }
 
 func (fs *flagSet) Float64(name string, def float64, usage string) *float64 {
 	if v, ok := fs.env(name); ok {
-		if _, err := fmt.Sscan(v, &def); err != nil {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil {
 			fs.envErrs = append(fs.envErrs, fmt.Errorf("%s=%q: not a number", envName(name), v))
 		}
+		def = f
 	}
 	return fs.FlagSet.Float64(name, def, fs.help(name, usage))
 }
