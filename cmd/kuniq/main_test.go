@@ -203,6 +203,25 @@ func TestEnvSetsDefault(t *testing.T) {
 		}
 	})
 
+	good := []struct {
+		env, value string
+		args       []string
+		wantOut    string
+	}{
+		// Numbers read from the environment follow the flag package's syntax.
+		{"KUNIQ_COUNT", "0x10", []string{"gen", "--frame-bytes", "300"}, "16 lines"},
+		{"KUNIQ_COUNT", " 12 ", []string{"gen", "--frame-bytes", "300"}, "12 lines"},
+	}
+	for _, tt := range good {
+		t.Run("good "+tt.env+"="+tt.value, func(t *testing.T) {
+			t.Setenv(tt.env, tt.value)
+			_, errs := mustKuniq(t, tt.args...)
+			if !strings.Contains(errs, tt.wantOut) {
+				t.Errorf("%s=%q kuniq %s: stderr %q, want %q", tt.env, tt.value, strings.Join(tt.args, " "), errs, tt.wantOut)
+			}
+		})
+	}
+
 	bad := []struct {
 		env, value string
 		args       []string
@@ -213,9 +232,14 @@ func TestEnvSetsDefault(t *testing.T) {
 		{"KUNIQ_SEED", "-1", []string{"gen", "--count", "1"}},
 		{"KUNIQ_MAX_ERROR", "small", []string{"compare", "--truth", "x"}},
 		{"KUNIQ_GRANULARITY", "fortnight", []string{"count", sampleFile}},
+		// Trailing junk must not be dropped silently (fmt.Sscan would read 14, 4, 7, 0.01).
+		{"KUNIQ_PRECISION", "14.5", []string{"count", sampleFile}},
+		{"KUNIQ_WORKERS", "4x", []string{"count", sampleFile}},
+		{"KUNIQ_SEED", "7x", []string{"gen", "--count", "1"}},
+		{"KUNIQ_MAX_ERROR", "0.01x", []string{"compare", "--truth", "x"}},
 	}
 	for _, tt := range bad {
-		t.Run("bad "+tt.env, func(t *testing.T) {
+		t.Run("bad "+tt.env+"="+tt.value, func(t *testing.T) {
 			t.Setenv(tt.env, tt.value)
 			out, _, err := kuniq(t, tt.args...)
 			if err == nil {
