@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -475,4 +477,33 @@ func asJSONString(t *testing.T, b []byte) string {
 		t.Fatal(err)
 	}
 	return s
+}
+
+func TestCountEmptyInput(t *testing.T) {
+	empty := filepath.Join(t.TempDir(), "empty.jsonl")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs := mustKuniq(t, "count", "--granularity", "all", empty)
+	if out != "" {
+		t.Errorf("count on an empty file: stdout = %q, want nothing", out)
+	}
+	if !strings.HasPrefix(errs, "kuniq count: 0 frames") {
+		t.Errorf("count on an empty file: summary = %q, want 0 frames", errs)
+	}
+}
+
+// failWriter fails every write, like a closed pipe.
+type failWriter struct{}
+
+var errClosedPipe = errors.New("closed pipe")
+
+func (failWriter) Write([]byte) (int, error) { return 0, errClosedPipe }
+
+func TestCountOutputErrorIsReturned(t *testing.T) {
+	var errb bytes.Buffer
+	err := run(context.Background(), []string{"count", "--granularity", "all", sampleFile}, failWriter{}, &errb)
+	if !errors.Is(err, errClosedPipe) {
+		t.Errorf("count into a failing stdout: err = %v, want it to wrap %v", err, errClosedPipe)
+	}
 }
