@@ -3,6 +3,7 @@ package processor_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/IBM/sarama"
 
 	"github.com/kuniq/kuniq/codec"
 	"github.com/kuniq/kuniq/gen"
@@ -178,6 +181,9 @@ func (in *instance) kill() {
 func (c *cluster) results() []codec.Result {
 	c.t.Helper()
 	recs, err := kafkatest.ReadAll(c.kc, c.output)
+	if errors.Is(err, sarama.ErrUnknownTopicOrPartition) {
+		return nil // the instance has not created its output topic yet
+	}
 	if err != nil {
 		c.t.Fatal(err)
 	}
