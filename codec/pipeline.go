@@ -32,8 +32,10 @@ var ErrPipeline = errors.New("codec: bad pipeline record")
 // uids and how many frames it holds. Key: the window (window.Key.String()).
 type Partial struct {
 	Source int32 // input partition
-	// First and Last are the input offsets the flush covered (all its frames, of every
-	// window): stage 2 uses them to count each flush's frames once.
+	// First and Last are the input offsets the flush read (all its frames, of every window):
+	// stage 2 uses them to count each flush's frames once. First is -1 for a flush that read no
+	// new frame and only settled frames the bit-flip guard held (Last is then the previous
+	// flush's).
 	First, Last int64
 	Frames      int64
 	Sketch      *sketch.Sketch
@@ -152,8 +154,8 @@ type WindowState struct {
 	Revision           int
 	// EarlyAt is the wall time (unix ms) of the last early record: at most one per second.
 	EarlyAt int64
-	// Upto is, per input partition, the last input offset whose flush was counted in Frames,
-	// so a partial delivered twice is counted once.
+	// Upto is, per input partition, the position of the last flush counted in Frames (2×Last,
+	// +1 for a flush that only settled held frames), so a partial delivered twice is counted once.
 	Upto map[int32]int64
 }
 

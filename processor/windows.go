@@ -92,10 +92,11 @@ func (w *Windows) merge(ctx goka.Context, p *codec.Partial) {
 		ctx.Fail(fmt.Errorf("window %s: %w (is another instance running with a different --precision?)", key, err))
 	}
 	upto, seen := st.Upto[p.Source]
-	fresh := !seen || p.Last > upto
+	pos := flushPosition(p)
+	fresh := !seen || pos > upto
 	if fresh {
 		st.Frames += p.Frames
-		st.Upto[p.Source] = p.Last
+		st.Upto[p.Source] = pos
 	}
 	switch {
 	case created:
@@ -114,6 +115,17 @@ func (w *Windows) merge(ctx goka.Context, p *codec.Partial) {
 		}
 	}
 	ctx.SetValue(st)
+}
+
+// flushPosition orders the flushes of one input partition: 2×Last, plus one for a flush that
+// read no new frame (First < 0) and only settled frames the bit-flip guard held. Such a flush
+// shares its Last with the flush before it, yet carries other frames; it happens at most once
+// per Last, since frames are held again only after new frames arrive.
+func flushPosition(p *codec.Partial) int64 {
+	if p.First < 0 {
+		return 2*p.Last + 1
+	}
+	return 2 * p.Last
 }
 
 func (w *Windows) publish(ctx goka.Context, st *codec.WindowState) {
