@@ -43,7 +43,7 @@ func DecodeFixed28(rec []byte) (ts int64, uid []byte, err error) {
 
 // Protobuf field tags of message Frame { int64 ts = 1; string uid = 2; }.
 const (
-	tagTS  = 1 << 3 // field 1, wire type 0 (varint)
+	tagTS  = 1 << 3   // field 1, wire type 0 (varint)
 	tagUID = 2<<3 | 2 // field 2, length-delimited
 )
 
