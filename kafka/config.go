@@ -85,6 +85,10 @@ func (c Config) Sarama() *sarama.Config {
 	sc.Consumer.Offsets.Initial = sarama.OffsetOldest
 	sc.Producer.Compression = sarama.CompressionLZ4
 	sc.Producer.MaxMessageBytes = 8 << 20
+	// Stage 1 waits for its partials to be acknowledged before it releases commits, and stage 2
+	// commits after its emits are acknowledged: Goka's 100 ms linger would add up on every
+	// round trip. Batches still fill to Flush.Bytes under load.
+	sc.Producer.Flush.Frequency = 20 * time.Millisecond
 	sc.Consumer.Fetch.Default = 4 << 20
 	// kuniq creates its topics; a request for a missing one must not create it with defaults.
 	sc.Metadata.AllowAutoTopicCreation = false

@@ -2,7 +2,6 @@ package processor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -196,26 +195,22 @@ func (p *PreAgg) flushAll(final bool) error {
 	for id := range p.parts {
 		ids = append(ids, id)
 	}
-	p.mu.Unlock()
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	var errs []error
-	for _, id := range ids {
-		p.mu.Lock()
-		pt, assigned := p.parts[id], p.assigned[id]
-		p.mu.Unlock()
-		empty, err := p.flush(pt, final || !assigned)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		if empty && !assigned {
-			p.mu.Lock()
-			if !p.assigned[id] {
-				delete(p.parts, id)
-			}
-			p.mu.Unlock()
+	pts := make([]*partition, len(ids))
+	closing := make([]bool, len(ids))
+	for i, id := range ids {
+		pts[i], closing[i] = p.parts[id], final || !p.assigned[id]
+	}
+	p.mu.Unlock()
+	empty, err := p.flushMany(pts, closing)
+	p.mu.Lock()
+	for i, id := range ids {
+		if empty[i] && !p.assigned[id] {
+			delete(p.parts, id) // revoked and handed over: nothing left to send
 		}
 	}
-	return errors.Join(errs...)
+	p.mu.Unlock()
+	return err
 }
 
 type batch struct {
@@ -227,11 +222,24 @@ type batch struct {
 	mark    codec.Mark
 }
 
-// flush sends one partition's partials and dead letters, waits for Kafka to acknowledge them,
-// broadcasts its mark, and then releases the commits of the frames it covered. It reports
-// whether the partition was left with nothing pending.
+// flush flushes one partition (see flushMany).
 func (p *PreAgg) flush(pt *partition, closing bool) (empty bool, err error) {
-	b := pt.take(p.cfg.IdleTimeout, closing)
+	empties, err := p.flushMany([]*partition{pt}, []bool{closing})
+	return empties[0], err
+}
+
+// flushMany sends the partitions' partials and dead letters, waits for Kafka to acknowledge
+// them, broadcasts each partition's mark, waits again, and then releases the commits of the
+// frames the flush covered. All partitions go in one round, so a flush costs two producer
+// round trips however many partitions the instance owns. It reports, per partition, whether
+// nothing was left pending.
+func (p *PreAgg) flushMany(pts []*partition, closing []bool) (empty []bool, err error) {
+	batches := make([]batch, len(pts))
+	var release []heldCommit
+	for i, pt := range pts {
+		batches[i] = pt.take(p.cfg.IdleTimeout, closing[i])
+		release = append(release, batches[i].release...)
+	}
 	var promises []*goka.Promise
 	emit := func(e Emitter, key string, v any) {
 		pr, err := e.Emit(key, v)
@@ -241,37 +249,45 @@ func (p *PreAgg) flush(pt *partition, closing bool) (empty bool, err error) {
 		}
 		promises = append(promises, pr)
 	}
-	keys := make([]window.Key, 0, len(b.windows))
-	for k := range b.windows {
-		keys = append(keys, k)
+	for i, b := range batches {
+		keys := make([]window.Key, 0, len(b.windows))
+		for k := range b.windows {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool { return keys[i].End() < keys[j].End() })
+		for _, k := range keys {
+			w := b.windows[k]
+			emit(p.partials, k.String(), &codec.Partial{Source: pts[i].id, First: b.first, Last: b.last, Frames: w.frames, Sketch: w.sketch})
+		}
+		for _, d := range b.dead {
+			emit(p.dlq, fmt.Sprintf("%d/%d", d.Source, d.Offset), d)
+		}
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].End() < keys[j].End() })
-	for _, k := range keys {
-		w := b.windows[k]
-		emit(p.partials, k.String(), &codec.Partial{Source: pt.id, First: b.first, Last: b.last, Frames: w.frames, Sketch: w.sketch})
-	}
-	for _, d := range b.dead {
-		emit(p.dlq, fmt.Sprintf("%d/%d", d.Source, d.Offset), d)
-	}
+	empty = make([]bool, len(pts))
 	if err := wait(promises); err != nil {
-		return false, p.fail(b.release, fmt.Errorf("send partials of partition %d: %w", pt.id, err))
+		return empty, p.fail(release, fmt.Errorf("send partials: %w", err))
 	}
-	// The mark follows the partials it covers: a stage-2 partition sees a window's partial
+	// The marks follow the partials they cover: a stage-2 partition sees a window's partial
 	// before the watermark that closes it.
 	promises = promises[:0]
-	for _, k := range p.ctlKeys {
-		m := b.mark
-		emit(p.partials, k, &m)
+	for _, b := range batches {
+		for _, k := range p.ctlKeys {
+			m := b.mark
+			emit(p.partials, k, &m)
+		}
 	}
 	if err := wait(promises); err != nil {
-		return false, p.fail(b.release, fmt.Errorf("send mark of partition %d: %w", pt.id, err))
+		return empty, p.fail(release, fmt.Errorf("send marks: %w", err))
 	}
-	for _, c := range b.release {
+	for _, c := range release {
 		c.done(nil)
 	}
-	pt.mu.Lock()
-	defer pt.mu.Unlock()
-	return len(pt.commits) == 0, nil
+	for i, pt := range pts {
+		pt.mu.Lock()
+		empty[i] = len(pt.commits) == 0
+		pt.mu.Unlock()
+	}
+	return empty, nil
 }
 
 // take swaps out what a flush sends, under the partition's lock.
