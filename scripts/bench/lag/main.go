@@ -27,6 +27,8 @@ func run() error {
 	every := flag.Duration("interval", 200*time.Millisecond, "poll interval with -wait")
 	timeout := flag.Duration("timeout", 30*time.Minute, "give up waiting after this long")
 	startMS := flag.Int64("start", 0, "unix ms the timing starts from (default: now)")
+	snapshot := flag.Bool("snapshot", false, "with -wait: done when the group has reached the high-water marks of the first poll, "+
+		"not today's (for a topic that never stops growing, such as partials with their heartbeats)")
 	flag.Parse()
 	if *topic == "" || *group == "" {
 		return errors.New("-topic and -group are required")
@@ -52,11 +54,15 @@ func run() error {
 
 	var first time.Time
 	var firstConsumed int64
+	var target map[int32]int64 // with -snapshot: the high-water marks to reach
 	lastPrint := time.Now()
 	for {
-		l, err := measure(client, admin, *topic, *group)
+		l, err := measure(client, admin, *topic, *group, target)
 		if err != nil {
 			return err
+		}
+		if *snapshot && target == nil {
+			target = l.hw
 		}
 		now := time.Now()
 		if !*wait {
@@ -91,9 +97,12 @@ type lagInfo struct {
 	total    int64 // records in the topic: high-water mark minus oldest offset
 	consumed int64 // records behind the committed offsets
 	lag      int64 // total - consumed
+	hw       map[int32]int64
 }
 
-func measure(client sarama.Client, admin sarama.ClusterAdmin, topic, group string) (lagInfo, error) {
+// measure returns the group's position; with target non-nil, a partition's end is its target
+// offset instead of its current high-water mark.
+func measure(client sarama.Client, admin sarama.ClusterAdmin, topic, group string, target map[int32]int64) (lagInfo, error) {
 	parts, err := client.Partitions(topic)
 	if err != nil {
 		return lagInfo{}, fmt.Errorf("partitions of %s: %w", topic, err)
@@ -102,7 +111,7 @@ func measure(client sarama.Client, admin sarama.ClusterAdmin, topic, group strin
 	if err != nil {
 		return lagInfo{}, fmt.Errorf("offsets of group %s: %w", group, err)
 	}
-	var li lagInfo
+	li := lagInfo{hw: map[int32]int64{}}
 	for _, p := range parts {
 		hw, err := client.GetOffset(topic, p, sarama.OffsetNewest)
 		if err != nil {
@@ -111,6 +120,10 @@ func measure(client sarama.Client, admin sarama.ClusterAdmin, topic, group strin
 		old, err := client.GetOffset(topic, p, sarama.OffsetOldest)
 		if err != nil {
 			return lagInfo{}, fmt.Errorf("oldest offset of %s/%d: %w", topic, p, err)
+		}
+		li.hw[p] = hw
+		if t, ok := target[p]; ok {
+			hw = t
 		}
 		li.total += hw - old
 		committed := old // no commit yet: nothing consumed

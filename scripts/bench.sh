@@ -1,0 +1,305 @@
+#!/usr/bin/env bash
+# bench.sh — what `make bench` runs: kuniq's performance, measured as RATIOS within one run
+# (kuniq vs a bare consumer on the same topic, our decoder vs encoding/json, count vs `wc -l`
+# on the same file), repeated, and printed as ranges. docs/performance.md reports a run of it.
+#
+# Parts (BENCH_PARTS, comma list; default all):
+#   decoder  go test -bench DecodeFrame ./codec/ (ours vs encoding/json vs fastjson) and
+#            go test -bench Format ./scripts/bench/format/ (JSON vs protobuf wire vs fixed 28 B)
+#   count    kuniq count vs wc -l vs an encoding/json program on the same file; --workers 1 vs
+#            default; a CPU profile of count's engine: the JSON parser's share
+#   e2e      ingest into a fresh 4-partition topic; a bare sarama consumer group vs
+#            `kuniq run` until its stage 1 (and then stage 2) has consumed everything;
+#            changelog and partials bytes per input frame, table size after the run
+#   latency  frames at a live rate with ts = now; window close -> final record, p50/p99
+#   rss      VmRSS of a `kuniq run` sampled every second over a long run
+#
+# Environment (defaults in brackets):
+#   BENCH_PARTS [decoder,count,e2e,latency,rss]   BENCH_REPEAT [3] repetitions of each ratio
+#   BENCH_FRAMES [1000000] frames for count and e2e   BENCH_JSON_FRAMES [100000] for the
+#   encoding/json baseline (it runs ~20k frames/s)   BENCH_LATENCY_SECONDS [200]
+#   BENCH_LATENCY_RATE [2000] frames/s   BENCH_RSS_FRAMES [5000000]   BENCH_RSS_FRAME_BYTES [400]
+#   BENCH_DIR [${TMPDIR:-/tmp}/kuniq-bench] data files (generated files are reused)
+#   KUNIQ_BROKERS [127.0.0.1:9092]   KAFKA_HOME [<repo>/.kafka] (for on-disk topic sizes)
+#
+# Topics and apps are named bench-<part>-<run id>; nothing is deleted afterwards.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+parts=",${BENCH_PARTS:-decoder,count,e2e,latency,rss},"
+repeat=${BENCH_REPEAT:-3}
+frames=${BENCH_FRAMES:-1000000}
+json_frames=${BENCH_JSON_FRAMES:-100000}
+lat_seconds=${BENCH_LATENCY_SECONDS:-200}
+lat_rate=${BENCH_LATENCY_RATE:-2000}
+rss_frames=${BENCH_RSS_FRAMES:-5000000}
+rss_frame_bytes=${BENCH_RSS_FRAME_BYTES:-400}
+work=${BENCH_DIR:-${TMPDIR:-/tmp}/kuniq-bench}
+brokers=${KUNIQ_BROKERS:-127.0.0.1:9092}
+kafka_data=${KAFKA_HOME:-$root/.kafka}/data
+run_id=$(date +%Y%m%d%H%M%S)
+mkdir -p "$work/bin" "$work/state"
+summary=$work/summary-$run_id.txt
+log=$work/log-$run_id.txt
+
+has() { [[ $parts == *",$1,"* ]]; }
+now_ms() { date +%s%3N; }
+say() { echo "$*" | tee -a "$summary"; }
+note() { echo "bench: $*" >&2; }
+# field NAME LINE: the value of NAME=... in a "RESULT a=1 b=2" line.
+field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p" <<<"$2"; }
+# range V...: "min–max (median m)" of numbers, rounded to the given precision.
+range() {
+	local prec=$1
+	shift
+	printf '%s\n' "$@" | sort -g | awk -v p="$prec" '{a[NR]=$1} END {
+		f="%." p "f"; printf(f "–" f " (median " f ", n=%d)", a[1], a[NR], a[int((NR+1)/2)], NR) }'
+}
+div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "nan"; else printf "%.4f", a / b }'; }
+# pids of kuniq instances this script started, stopped on exit.
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do
+		kill -INT "$p" 2>/dev/null || true
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+}
+trap cleanup EXIT
+stop_kuniq() { # stop_kuniq PID: graceful stop, wait for it
+	kill -INT "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+	local keep=()
+	for p in "${pids[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
+	pids=("${keep[@]+"${keep[@]}"}")
+}
+# gen_file N FRAME_BYTES: path of a generated file of N frames (seed 1), made once.
+gen_file() {
+	local f=$work/frames-$1-$2.jsonl
+	if [[ ! -s $f ]]; then
+		note "generating $1 frames of ~$2 B into $f"
+		bin/kuniq gen --count "$1" --seed 1 --frame-bytes "$2" --out "$f.tmp" 2>>"$log"
+		mv "$f.tmp" "$f"
+	fi
+	echo "$f"
+}
+# rss_sampler PID FILE: append VmRSS (KiB) of PID to FILE every second while it lives.
+rss_sampler() {
+	sleep 1 # not the process as it execs
+	while kill -0 "$1" 2>/dev/null; do
+		awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null >>"$2" || true
+		sleep 1
+	done
+}
+# rss_report FILE: min/median/max and first-third vs last-third medians of the samples.
+rss_report() {
+	sort -g "$1" | awk '{a[NR]=$1} END { printf "%d samples: min %.0f MiB, median %.0f MiB, max %.0f MiB", NR, a[1]/1024, a[int((NR+1)/2)]/1024, a[NR]/1024 }'
+	local n
+	n=$(($(wc -l <"$1") / 3))
+	if ((n > 0)); then
+		median_of() { sort -g | awk '{a[NR]=$1} END { printf "%.0f", a[int((NR+1)/2)]/1024 }'; }
+		printf '; median of the first third %s MiB, of the last third %s MiB' \
+			"$(head -n "$n" "$1" | median_of)" "$(tail -n "$n" "$1" | median_of)"
+	fi
+}
+# start_run APP TOPIC [extra flags]: start `kuniq run` in the background; sets run_pid.
+start_run() {
+	local app=$1 topic=$2
+	shift 2
+	bin/kuniq run --brokers "$brokers" --app "$app" --input "$topic" --output "$app-out" --dlq "$app-dlq" \
+		--partitions 4 --state-dir "$work/state/$app" "$@" >>"$log" 2>&1 &
+	run_pid=$!
+	pids+=("$run_pid")
+}
+topic_disk_bytes() { # bytes of the topic's log segments on the broker's disk (compressed batches)
+	cat "$kafka_data/$1"-*/*.log 2>/dev/null | wc -c
+}
+
+note "run $run_id; summary in $summary, logs in $log"
+say "# kuniq bench $run_id on $(nproc) cores ($(uname -sm), $(go version | awk '{print $3}')); BENCH_PARTS=${parts:1:-1} BENCH_REPEAT=$repeat"
+
+note "building"
+make -s build
+for p in consume lag live jsonbase topicsize; do
+	go build -o "$work/bin/$p" "./scripts/bench/$p"
+done
+if has e2e || has latency || has rss; then
+	scripts/kafka.sh up
+fi
+
+# --- a. decoder -------------------------------------------------------------------------
+if has decoder; then
+	say ""
+	say "## decoder: go test -run '^\$' -bench DecodeFrame -benchmem -count $repeat ./codec/"
+	out=$(go test -run '^$' -bench 'DecodeFrame' -benchmem -count "$repeat" ./codec/ | tee -a "$log")
+	ns() { awk -v n="BenchmarkDecodeFrame/$1-" 'index($1, n) == 1 { print $3 }' <<<"$out"; }
+	mapfile -t k < <(ns kuniq)
+	mapfile -t j < <(ns encoding_json)
+	mapfile -t f < <(ns fastjson)
+	rj=() rf=()
+	for i in "${!k[@]}"; do
+		rj+=("$(div "${j[$i]}" "${k[$i]}")")
+		rf+=("$(div "${f[$i]}" "${k[$i]}")")
+	done
+	say "  kuniq FrameDecoder  ns/frame $(range 0 "${k[@]}")"
+	say "  encoding/json       ns/frame $(range 0 "${j[@]}")"
+	say "  fastjson            ns/frame $(range 0 "${f[@]}")"
+	say "  encoding/json / kuniq: $(range 1 "${rj[@]}")x; fastjson / kuniq: $(range 2 "${rf[@]}")x"
+
+	say "## format: go test -run '^\$' -bench Format -benchmem -count $repeat ./scripts/bench/format/"
+	out=$(go test -run '^$' -bench 'Format' -benchmem -count "$repeat" ./scripts/bench/format/ | tee -a "$log")
+	for b in json_challenge_frame json_ts_uid_only proto_wire fixed28; do
+		mapfile -t v < <(awk -v n="BenchmarkFormat/$b-" 'index($1, n) == 1 { print $3 }' <<<"$out")
+		size=$(awk -v n="BenchmarkFormat/$b-" 'index($1, n) == 1 { print $5; exit }' <<<"$out")
+		say "  $(printf '%-22s' "$b") ${size} B/frame, ns/frame $(range 1 "${v[@]}")"
+	done
+fi
+
+# --- b. count ---------------------------------------------------------------------------
+if has count; then
+	file=$(gen_file "$frames" 2080)
+	bytes=$(stat -c %s "$file")
+	cat "$file" >/dev/null # warm the page cache: every contender reads from memory
+	say ""
+	say "## count: $frames frames, $((bytes / 1000000)) MB ($file, bin/kuniq gen --count $frames --seed 1)"
+	wc_fps=() cnt_fps=() w1_fps=() js_fps=() r_wc=() r_js=() r_par=()
+	for r in $(seq "$repeat"); do
+		t0=$(now_ms)
+		wc -l "$file" >/dev/null
+		t1=$(now_ms)
+		bin/kuniq count --quiet --dead-letters none "$file" >/dev/null
+		t2=$(now_ms)
+		bin/kuniq count --quiet --dead-letters none --workers 1 "$file" >/dev/null
+		t3=$(now_ms)
+		res=$("$work/bin/jsonbase" -n "$json_frames" "$file" | tee -a "$log" | grep '^RESULT')
+		wcf=$(div "$frames" "$(div $((t1 - t0)) 1000)")
+		cf=$(div "$frames" "$(div $((t2 - t1)) 1000)")
+		w1f=$(div "$frames" "$(div $((t3 - t2)) 1000)")
+		jf=$(div "$(field frames "$res")" "$(field secs "$res")")
+		wc_fps+=("$wcf") cnt_fps+=("$cf") w1_fps+=("$w1f") js_fps+=("$jf")
+		r_wc+=("$(div "$cf" "$wcf")") r_js+=("$(div "$cf" "$jf")") r_par+=("$(div "$cf" "$w1f")")
+		note "count round $r: wc $wcf, count $cf, --workers 1 $w1f, encoding/json $jf frames/s"
+	done
+	say "  wc -l FILE                          frames/s $(range 0 "${wc_fps[@]}")"
+	say "  kuniq count FILE (workers = cores)  frames/s $(range 0 "${cnt_fps[@]}")"
+	say "  kuniq count --workers 1 FILE        frames/s $(range 0 "${w1_fps[@]}")"
+	say "  jsonbase -n $json_frames FILE (encoding/json, 1 goroutine) frames/s $(range 0 "${js_fps[@]}")"
+	say "  count / wc -l: $(range 2 "${r_wc[@]}"); count / encoding/json: $(range 1 "${r_js[@]}")x; parallel speed-up (default / --workers 1): $(range 2 "${r_par[@]}")x"
+
+	prof=$work/count-$run_id.cpu
+	say "## count profile: go test -run '^\$' -bench 'Count/granularity=minute/workers=0' -benchtime 40x -cpuprofile $prof ./scripts/bench/profile/"
+	go test -run '^$' -bench 'Count/granularity=minute/workers=0' -benchtime 40x -cpuprofile "$prof" \
+		-o "$work/bin/profile.test" ./scripts/bench/profile/ | tee -a "$log" | grep '^Benchmark' | sed 's/^/  /' | tee -a "$summary"
+	top=$(go tool pprof -top -cum -nodecount 400 "$work/bin/profile.test" "$prof" 2>/dev/null)
+	echo "$top" >>"$log"
+	# cum SECONDS of the first function matching a regex ("170ms" and "2.1s" alike)
+	cum() { awk -v re="$1" '$6 ~ re { v=$4; if (v ~ /ms$/) { sub(/ms$/, "", v); v/=1000 } else sub(/s$/, "", v); print v; exit }' <<<"$top"; }
+	total=$(awk '/Total samples/ { for (i=1;i<=NF;i++) if ($i == "=") { v=$(i+1); sub(/s$/, "", v); print v; exit } }' <<<"$top")
+	# The generator's setup (profile.frames) is not count's cost: leave it out of the total.
+	setup=$(cum 'profile\.frames$')
+	count_cpu=$(awk -v t="$total" -v s="${setup:-0}" 'BEGIN { print t - s }')
+	say "  CPU: ${count_cpu}s of samples in count's engine (${total}s in the profile, ${setup:-0}s of it generating the input)"
+	share() { # share LABEL REGEX: the function's cumulative share of count's CPU
+		local v
+		v=$(cum "$2")
+		say "  $(printf '%-58s' "$1") $(awk -v v="${v:-0}" -v t="$count_cpu" 'BEGIN { printf "%5.1f %%", 100 * v / t }')"
+	}
+	share "JSON parsing: codec.(*FrameDecoder).Decode" 'codec\.\(\*FrameDecoder\)\.Decode$'
+	share "  of it, inside strings: codec.scanString" 'codec\.scanString$'
+	share "decode + uid hash (sketch.Hash inlined): engine.Decode" '^github.com/kuniq/kuniq/engine\.Decode$'
+	share "windows, watermark, sketches: engine.(*Counter).Add" 'engine\.\(\*Counter\)\.Add$'
+	share "reading and cutting lines: engine.Read.func2" 'engine\.Read\.func2$'
+	share "garbage collection: runtime.gcBgMarkWorker" 'runtime\.gcBgMarkWorker$'
+fi
+
+# --- c, d. end to end -------------------------------------------------------------------
+if has e2e; then
+	file=$(gen_file "$frames" 2080)
+	topic=bench-e2e-$run_id
+	say ""
+	say "## e2e: $frames frames ($file) into topic $topic, 4 partitions"
+	t0=$(now_ms)
+	bin/kuniq ingest --brokers "$brokers" --input "$topic" --partitions 4 --progress 0 "$file" 2>>"$log"
+	t1=$(now_ms)
+	say "  bin/kuniq ingest --input $topic --partitions 4 FILE: $(div "$frames" "$(div $((t1 - t0)) 1000)") frames/s"
+	say "  on disk (lz4 batches): $(div "$(topic_disk_bytes "$topic")" "$frames") B/frame of $(div "$(stat -c %s "$file")" "$frames") B/frame of JSON"
+	c_fps=() c_wall=() k_fps=() k_wall=() r_steady=() r_wall=() s2=() cl=() pa=() cl_disk=() tbl=()
+	for r in $(seq "$repeat"); do
+		res=$("$work/bin/consume" -brokers "$brokers" -topic "$topic" | tee -a "$log" | grep '^RESULT')
+		cf=$(div "$(field frames "$res")" "$(field steady_secs "$res")")
+		cw=$(div "$(field frames "$res")" "$(field secs "$res")")
+		app=bench-e2e-$run_id-$r
+		start=$(now_ms)
+		start_run "$app" "$topic"
+		res=$("$work/bin/lag" -brokers "$brokers" -wait -group "$app-preagg" -topic "$topic" -start "$start" | tee -a "$log" | grep '^RESULT')
+		kf=$(div "$(field steady_records "$res")" "$(field steady_secs "$res")")
+		kw=$(div "$(field consumed "$res")" "$(field secs "$res")")
+		res2=$("$work/bin/lag" -brokers "$brokers" -wait -group "$app-windows" -topic "$app-partials" -snapshot -start "$start" | tee -a "$log" | grep '^RESULT')
+		stop_kuniq "$run_pid"
+		c_fps+=("$cf") c_wall+=("$cw") k_fps+=("$kf") k_wall+=("$kw") s2+=("$(field secs "$res2")")
+		r_steady+=("$(div "$kf" "$cf")") r_wall+=("$(div "$kw" "$cw")")
+		note "e2e round $r: consumer $cf steady / $cw wall; kuniq stage 1 $kf steady / $kw wall frames/s; stage 2 done after $(field secs "$res2") s"
+		# d. what the run wrote: the changelog (table topic) and the partials between the stages.
+		t=$("$work/bin/topicsize" -brokers "$brokers" -topic "$app-windows-table" | tee -a "$log" | grep '^RESULT')
+		p=$("$work/bin/topicsize" -brokers "$brokers" -topic "$app-partials" | tee -a "$log" | grep '^RESULT')
+		cl+=("$(div "$(field bytes "$t")" "$frames")") pa+=("$(div "$(field bytes "$p")" "$frames")")
+		cl_disk+=("$(div "$(topic_disk_bytes "$app-windows-table")" "$frames")")
+		tbl+=("$(field records "$t") records, $(field live_keys "$t") live keys, $(div "$(field live_bytes "$t")" 1000000) MB live")
+	done
+	say "  bare sarama consumer group (scripts/bench/consume)  frames/s $(range 0 "${c_fps[@]}") steady; $(range 0 "${c_wall[@]}") incl. group join"
+	say "  kuniq run, stage 1 (lag of <app>-preagg -> 0)        frames/s $(range 0 "${k_fps[@]}") steady; $(range 0 "${k_wall[@]}") incl. startup"
+	say "  kuniq / bare consumer: $(range 2 "${r_steady[@]}") steady; $(range 2 "${r_wall[@]}") wall (goal >= 0.7)"
+	say "  stage 2 caught up (<app>-windows reached the partials' end as of stage 1's end) after s: $(range 1 "${s2[@]}")"
+	say "  changelog <app>-windows-table: B/input frame $(range 1 "${cl[@]}") (keys+values); on disk $(range 1 "${cl_disk[@]}")"
+	say "  partials <app>-partials: B/input frame $(range 2 "${pa[@]}")"
+	for x in "${tbl[@]}"; do say "  table after the run: $x"; done
+fi
+
+# --- e. latency -------------------------------------------------------------------------
+if has latency; then
+	app=bench-lat-$run_id
+	say ""
+	say "## latency: $lat_rate frames/s with ts = now for ${lat_seconds}s into $app-in; kuniq run --app $app"
+	start_run "$app" "$app-in"
+	lat_pid=$run_pid
+	rss_file=$work/rss-lat-$run_id.txt
+	: >"$rss_file"
+	rss_sampler "$lat_pid" "$rss_file" &
+	sleep 5 # the group joins first; frames before that would only be caught up with
+	res=$("$work/bin/live" -brokers "$brokers" -topic "$app-in" -output "$app-out" -rate "$lat_rate" \
+		-duration "${lat_seconds}s" 2>>"$log" | tee -a "$log")
+	stop_kuniq "$lat_pid"
+	say "  $(grep -v '^RESULT' <<<"$res")"
+	say "  RSS of that kuniq run: $(rss_report "$rss_file")"
+fi
+
+# --- f. RSS over a long run -------------------------------------------------------------
+if has rss; then
+	file=$(gen_file "$rss_frames" "$rss_frame_bytes")
+	topic=bench-rss-$run_id
+	app=$topic
+	say ""
+	say "## rss: $rss_frames frames of ~$rss_frame_bytes B ($file) into $topic; kuniq run --app $app"
+	t0=$(now_ms)
+	bin/kuniq ingest --brokers "$brokers" --input "$topic" --partitions 4 --progress 0 "$file" 2>>"$log"
+	t1=$(now_ms)
+	say "  ingest: $(div "$rss_frames" "$(div $((t1 - t0)) 1000)") frames/s"
+	rss_file=$work/rss-$run_id.txt
+	: >"$rss_file"
+	start=$(now_ms)
+	start_run "$app" "$topic"
+	rss_pid=$run_pid
+	rss_sampler "$rss_pid" "$rss_file" &
+	res=$("$work/bin/lag" -brokers "$brokers" -wait -group "$app-preagg" -topic "$topic" -start "$start" | tee -a "$log" | grep '^RESULT')
+	"$work/bin/lag" -brokers "$brokers" -wait -group "$app-windows" -topic "$app-partials" -snapshot -start "$start" >>"$log"
+	sleep 15 # idle: past the idle timeout every window is final; memory should fall back, not grow
+	stop_kuniq "$rss_pid"
+	say "  stage 1 consumed $rss_frames frames in $(field secs "$res") s: $(div "$(field steady_records "$res")" "$(field steady_secs "$res")") frames/s steady"
+	say "  RSS sampled every second: $(rss_report "$rss_file")"
+	say "  samples (MiB): $(awk '{ printf "%s%.0f", (NR>1?" ":""), $1/1024 }' "$rss_file")"
+fi
+
+note "done; summary in $summary"
