@@ -35,7 +35,16 @@ type PreAgg struct {
 	// assigned is the latest assignment; partitions outside it are dropped once flushed.
 	assigned map[int32]bool
 	poke     chan struct{}
+	// positions reports the input's high-water marks and the group's committed offsets, so
+	// only a partition read to its end can be idle; nil treats every partition as read to its end.
+	positions PositionsFunc
 }
+
+// PositionsFunc returns, per input partition, the high-water mark and the committed offset.
+type PositionsFunc func(partitions []int32) (hwm, committed map[int32]int64, err error)
+
+// SetPositions installs how stage 1 learns whether a partition is read to its end.
+func (p *PreAgg) SetPositions(f PositionsFunc) { p.positions = f }
 
 // partition is one input partition's stage-1 state. mu guards everything below it; the
 // partition's Goka goroutine and the flusher are the only users.
@@ -51,6 +60,7 @@ type partition struct {
 	commits   []heldCommit
 	first     int64 // smallest offset counted since the last flush, -1 if none
 	last      int64
+	read      int64 // largest offset read in this process, -1 if none
 	lastFrame time.Time
 	settled   bool // the clock was flushed after the partition went idle
 	precision uint8
@@ -113,7 +123,7 @@ func (p *PreAgg) partition(id int32) *partition {
 func (p *PreAgg) partitionLocked(id int32) *partition {
 	pt := p.parts[id]
 	if pt == nil {
-		pt = &partition{id: id, windows: map[window.Key]*partial{}, first: -1, lastFrame: time.Now(), precision: p.cfg.Engine.Precision}
+		pt = &partition{id: id, windows: map[window.Key]*partial{}, first: -1, read: -1, lastFrame: time.Now(), precision: p.cfg.Engine.Precision}
 		pt.src = engine.NewSource(id, p.cfg.Engine.Granularities, p.cfg.Engine.Clock, pt)
 		p.parts[id] = pt
 	}
@@ -137,7 +147,7 @@ func (p *PreAgg) onFrame(ctx goka.Context, msg any) {
 	if pt.first < 0 {
 		pt.first = off
 	}
-	pt.last = off
+	pt.last, pt.read = off, max(pt.read, off)
 	pt.lastFrame, pt.settled = time.Now(), false
 	pt.commits = append(pt.commits, heldCommit{offset: off, done: commit})
 	full := len(pt.commits) >= p.cfg.MaxPending
@@ -236,8 +246,9 @@ func (p *PreAgg) flush(pt *partition, closing bool) (empty bool, err error) {
 func (p *PreAgg) flushMany(pts []*partition, closing []bool) (empty []bool, err error) {
 	batches := make([]batch, len(pts))
 	var release []heldCommit
+	atEnd := p.readToEnd(pts)
 	for i, pt := range pts {
-		batches[i] = pt.take(p.cfg.IdleTimeout, closing[i])
+		batches[i] = pt.take(p.cfg.IdleTimeout, closing[i], atEnd[i])
 		release = append(release, batches[i].release...)
 	}
 	var promises []*goka.Promise
@@ -290,11 +301,40 @@ func (p *PreAgg) flushMany(pts []*partition, closing []bool) (empty []bool, err 
 	return empty, nil
 }
 
-// take swaps out what a flush sends, under the partition's lock.
-func (pt *partition) take(idleTimeout time.Duration, closing bool) batch {
+// readToEnd tells, per partition, whether everything in it has been read (by this process, or
+// committed by the group before): a partition with a backlog is never idle, however long it
+// waits for a rebalance or a slow start. If the positions cannot be read, none is.
+func (p *PreAgg) readToEnd(pts []*partition) []bool {
+	out := make([]bool, len(pts))
+	if p.positions == nil {
+		for i := range out {
+			out[i] = true
+		}
+		return out
+	}
+	ids := make([]int32, len(pts))
+	for i, pt := range pts {
+		ids[i] = pt.id
+	}
+	hwm, committed, err := p.positions(ids)
+	if err != nil {
+		return out
+	}
+	for i, pt := range pts {
+		pt.mu.Lock()
+		next := max(pt.read+1, committed[pt.id])
+		pt.mu.Unlock()
+		out[i] = next >= hwm[pt.id]
+	}
+	return out
+}
+
+// take swaps out what a flush sends, under the partition's lock. A partition is idle when it
+// was read to its end and no frame arrived for idleTimeout.
+func (pt *partition) take(idleTimeout time.Duration, closing, atEnd bool) batch {
 	pt.mu.Lock()
 	defer pt.mu.Unlock()
-	idle := time.Since(pt.lastFrame) >= idleTimeout
+	idle := atEnd && time.Since(pt.lastFrame) >= idleTimeout
 	revoked := pt.session != nil && pt.session.Err() != nil
 	if (idle && !pt.settled) || revoked || closing {
 		// End of input, a rebalance or shutdown: settle the frames the bit-flip guard holds,

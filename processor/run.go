@@ -98,6 +98,14 @@ func Run(ctx context.Context, cfg Config) error {
 			return errors.Join(fmt.Errorf("stage 1 emitter: %w", err), partials.Finish())
 		}
 		pa := NewPreAgg(cfg, top.Stage2, partials, dlq)
+		positions, err := cfg.Kafka.NewPositions()
+		if err != nil {
+			return errors.Join(fmt.Errorf("stage 1 positions: %w", err), partials.Finish(), dlq.Finish())
+		}
+		defer positions.Close()
+		pa.SetPositions(func(parts []int32) (map[int32]int64, map[int32]int64, error) {
+			return positions.Get(string(cfg.Names.PreAgg), string(cfg.Input), parts)
+		})
 		opts := append(cfg.Kafka.ProcessorOptions(), pa.Options()...)
 		proc, err := goka.NewProcessor(cfg.Kafka.Brokers, pa.Graph(), append(opts, cfg.Options...)...)
 		if err != nil {

@@ -107,7 +107,10 @@ func (w *Windows) merge(ctx goka.Context, p *codec.Partial) {
 		st.Revision++
 		w.publish(ctx, st)
 	}
-	if !st.Final && w.cfg.EarlyInterval > 0 {
+	// A new row publishes nothing before its control row has seen it: it may belong to a
+	// window whose retention is over (see register), and on the compacted output topic a
+	// record would replace that window's final.
+	if !created && !st.Final && w.cfg.EarlyInterval > 0 {
 		now := w.now().UnixMilli()
 		if now-st.EarlyAt >= w.cfg.EarlyInterval.Milliseconds() {
 			st.EarlyAt = now
@@ -194,6 +197,13 @@ func (w *Windows) combined(ctl *codec.Control) (wm int64, allIdle bool) {
 }
 
 func (w *Windows) register(ctx goka.Context, ctl *codec.Control, k window.Key) {
+	if r := w.cfg.Retention[k.Granularity]; r > 0 && k.End()+int64(r/time.Second) <= ctl.Watermark {
+		// Frames for a window already deleted by its retention (only a restarted or lagging
+		// input partition can send them; they are far beyond the lateness): drop the row
+		// again without publishing a partial count over the window's final record.
+		ctx.Loopback(k.String(), &codec.Command{Op: codec.OpExpire})
+		return
+	}
 	if _, allIdle := w.combined(ctl); allIdle || k.End() <= ctl.Watermark {
 		w.close(ctx, ctl, k)
 		return

@@ -309,8 +309,9 @@ func TestWindowsEarly(t *testing.T) {
 		advance time.Duration // of the wall clock before the partial
 		wantRec bool
 	}{
-		{"first partial", 0, true},
-		{"same instant", 0, false},
+		// A new row publishes nothing before its control row has registered it.
+		{"first partial", 0, false},
+		{"second partial, same instant", 0, true},
 		{"half an interval later", 500 * time.Millisecond, false},
 		{"one interval after the first", 500 * time.Millisecond, true},
 		{"just short of the next", 999 * time.Millisecond, false},
