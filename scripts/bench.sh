@@ -17,7 +17,7 @@
 # Environment (defaults in brackets):
 #   BENCH_PARTS [decoder,count,e2e,latency,rss]   BENCH_REPEAT [3] repetitions of each ratio
 #   BENCH_FRAMES [1000000] frames for count and e2e   BENCH_JSON_FRAMES [100000] for the
-#   encoding/json baseline (it runs ~20k frames/s)   BENCH_LATENCY_SECONDS [200]
+#   encoding/json baseline (it runs ~20k frames/s)   BENCH_LATENCY_SECONDS [260: at least 3 whole minutes]
 #   BENCH_LATENCY_RATE [2000] frames/s   BENCH_RSS_FRAMES [5000000]   BENCH_RSS_FRAME_BYTES [400]
 #   BENCH_DIR [${TMPDIR:-/tmp}/kuniq-bench] data files (generated files are reused)
 #   KUNIQ_BROKERS [127.0.0.1:9092]   KAFKA_HOME [<repo>/.kafka] (for on-disk topic sizes)
@@ -32,7 +32,7 @@ parts=",${BENCH_PARTS:-decoder,count,e2e,latency,rss},"
 repeat=${BENCH_REPEAT:-3}
 frames=${BENCH_FRAMES:-1000000}
 json_frames=${BENCH_JSON_FRAMES:-100000}
-lat_seconds=${BENCH_LATENCY_SECONDS:-200}
+lat_seconds=${BENCH_LATENCY_SECONDS:-260}
 lat_rate=${BENCH_LATENCY_RATE:-2000}
 rss_frames=${BENCH_RSS_FRAMES:-5000000}
 rss_frame_bytes=${BENCH_RSS_FRAME_BYTES:-400}
@@ -226,11 +226,14 @@ if has e2e; then
 	t1=$(now_ms)
 	say "  bin/kuniq ingest --input $topic --partitions 4 FILE: $(div "$frames" "$(div $((t1 - t0)) 1000)") frames/s"
 	say "  on disk (lz4 batches): $(div "$(topic_disk_bytes "$topic")" "$frames") B/frame of $(div "$(stat -c %s "$file")" "$frames") B/frame of JSON"
-	c_fps=() c_wall=() k_fps=() k_wall=() r_steady=() r_wall=() s2=() cl=() pa=() cl_disk=() tbl=()
+	d_fps=() r_dec=() c_fps=() c_wall=() k_fps=() k_wall=() r_steady=() r_wall=() s2=() cl=() pa=() cl_disk=() tbl=()
 	for r in $(seq "$repeat"); do
 		res=$("$work/bin/consume" -brokers "$brokers" -topic "$topic" | tee -a "$log" | grep '^RESULT')
 		cf=$(div "$(field frames "$res")" "$(field steady_secs "$res")")
 		cw=$(div "$(field frames "$res")" "$(field secs "$res")")
+		# The same consumer, decoding every frame as kuniq's stage 1 does: what parsing costs.
+		res=$("$work/bin/consume" -brokers "$brokers" -topic "$topic" -decode | tee -a "$log" | grep '^RESULT')
+		df=$(div "$(field frames "$res")" "$(field steady_secs "$res")")
 		app=bench-e2e-$run_id-$r
 		start=$(now_ms)
 		start_run "$app" "$topic"
@@ -239,6 +242,7 @@ if has e2e; then
 		kw=$(div "$(field consumed "$res")" "$(field secs "$res")")
 		res2=$("$work/bin/lag" -brokers "$brokers" -wait -group "$app-windows" -topic "$app-partials" -snapshot -start "$start" | tee -a "$log" | grep '^RESULT')
 		stop_kuniq "$run_pid"
+		d_fps+=("$df") r_dec+=("$(div "$kf" "$df")")
 		c_fps+=("$cf") c_wall+=("$cw") k_fps+=("$kf") k_wall+=("$kw") s2+=("$(field secs "$res2")")
 		r_steady+=("$(div "$kf" "$cf")") r_wall+=("$(div "$kw" "$cw")")
 		note "e2e round $r: consumer $cf steady / $cw wall; kuniq stage 1 $kf steady / $kw wall frames/s; stage 2 done after $(field secs "$res2") s"
@@ -250,8 +254,9 @@ if has e2e; then
 		tbl+=("$(field records "$t") records, $(field live_keys "$t") live keys, $(div "$(field live_bytes "$t")" 1000000) MB live")
 	done
 	say "  bare sarama consumer group (scripts/bench/consume)  frames/s $(range 0 "${c_fps[@]}") steady; $(range 0 "${c_wall[@]}") incl. group join"
+	say "  the same consumer with -decode (codec.FrameDecoder)  frames/s $(range 0 "${d_fps[@]}") steady"
 	say "  kuniq run, stage 1 (lag of <app>-preagg -> 0)        frames/s $(range 0 "${k_fps[@]}") steady; $(range 0 "${k_wall[@]}") incl. startup"
-	say "  kuniq / bare consumer: $(range 2 "${r_steady[@]}") steady; $(range 2 "${r_wall[@]}") wall (goal >= 0.7)"
+	say "  kuniq / bare consumer: $(range 2 "${r_steady[@]}") steady; $(range 2 "${r_wall[@]}") wall (goal >= 0.7); kuniq / decoding consumer: $(range 2 "${r_dec[@]}")"
 	say "  stage 2 caught up (<app>-windows reached the partials' end as of stage 1's end) after s: $(range 1 "${s2[@]}")"
 	say "  changelog <app>-windows-table: B/input frame $(range 1 "${cl[@]}") (keys+values); on disk $(range 1 "${cl_disk[@]}")"
 	say "  partials <app>-partials: B/input frame $(range 2 "${pa[@]}")"
