@@ -108,13 +108,16 @@ const (
 	OpFinalize
 	// OpExpire, to a window row: your retention is over: delete yourself.
 	OpExpire
+	// OpFinalized and OpExpired, to a control row: Window did it; stop asking.
+	OpFinalized
+	OpExpired
 )
 
 // Command is a message stage 2 sends itself through its loop topic, because a Goka callback
 // may write only the row of its own key.
 type Command struct {
 	Op     Op
-	Window window.Key // OpRegister: the new window
+	Window window.Key // OpRegister, OpFinalized, OpExpired: the window concerned
 }
 
 // CommandCodec is the goka.Codec of stage 2's loop topic.
@@ -140,7 +143,7 @@ func (CommandCodec) Decode(b []byte) (any, error) {
 		return nil, fmt.Errorf("%w: kind %q on the loop topic", ErrPipeline, kind)
 	}
 	c := &Command{Op: Op(r.byte()), Window: r.key()}
-	if c.Op < OpRegister || c.Op > OpExpire {
+	if c.Op < OpRegister || c.Op > OpExpired {
 		return nil, fmt.Errorf("%w: unknown op %d", ErrPipeline, c.Op)
 	}
 	return c, r.done()
@@ -171,8 +174,8 @@ type Control struct {
 	Sources map[int32]SourceState
 	// Watermark is the combined watermark the partition last acted on.
 	Watermark int64
-	// Open are the partition's windows not yet final; Expiring the final ones awaiting
-	// deletion at the end of their retention.
+	// Open are the partition's windows not yet known final (told to finalise until they
+	// acknowledge); Expiring the final ones awaiting deletion at the end of their retention.
 	Open, Expiring []window.Key
 }
 

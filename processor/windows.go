@@ -2,9 +2,7 @@ package processor
 
 import (
 	"fmt"
-	"log"
 	"math"
-	"os"
 	"slices"
 	"time"
 
@@ -60,15 +58,37 @@ func (w *Windows) onCommand(ctx goka.Context, msg any) {
 		ctx.SetValue(ctl)
 	case codec.OpFinalize:
 		st, _ := ctx.Value().(*codec.WindowState)
-		if st == nil || st.Final {
-			return // deleted already, or a repeated command after a restart
+		if st != nil && !st.Final {
+			st.Final = true
+			w.publish(ctx, st)
+			ctx.SetValue(st)
 		}
-		st.Final = true
-		w.publish(ctx, st)
-		ctx.SetValue(st)
+		// Acknowledge even a repeated command (or a deleted row): the control row keeps
+		// asking until it hears back.
+		w.ack(ctx, codec.OpFinalized)
 	case codec.OpExpire:
 		ctx.Delete()
+		w.ack(ctx, codec.OpExpired)
+	case codec.OpFinalized, codec.OpExpired:
+		ctl := w.control(ctx)
+		ctl.Open = slices.DeleteFunc(ctl.Open, func(k window.Key) bool { return k == c.Window })
+		if c.Op == codec.OpExpired {
+			ctl.Expiring = slices.DeleteFunc(ctl.Expiring, func(k window.Key) bool { return k == c.Window })
+		} else if w.cfg.Retention[c.Window.Granularity] > 0 && !slices.Contains(ctl.Expiring, c.Window) {
+			ctl.Expiring = append(ctl.Expiring, c.Window)
+		}
+		ctx.SetValue(ctl)
 	}
+}
+
+// ack tells the control row of this partition that the window of ctx.Key() did what it was
+// told.
+func (w *Windows) ack(ctx goka.Context, op codec.Op) {
+	k, err := window.ParseKey(ctx.Key())
+	if err != nil {
+		ctx.Fail(fmt.Errorf("command to key %q: %w", ctx.Key(), err))
+	}
+	ctx.Loopback(w.ctlKeys[ctx.Partition()], &codec.Command{Op: op, Window: k})
 }
 
 // merge adds a partial to its window. The sketch union is idempotent; the frame count is not,
@@ -158,13 +178,8 @@ func (w *Windows) mark(ctx goka.Context, m *codec.Mark) {
 	s.Watermark, s.MaxTS, s.Idle = max(s.Watermark, m.Watermark), max(s.MaxTS, m.MaxTS), m.Idle
 	ctl.Sources[m.Source] = s
 	wm, allIdle := w.combined(ctl)
-	if debug {
-		log.Printf("DEBUG mark p%d from src %d: %+v ctl.wm=%d combined=%d idle=%v open=%v", ctx.Partition(), m.Source, *m, ctl.Watermark, wm, allIdle, ctl.Open)
-	}
-	if wm > ctl.Watermark || (allIdle && len(ctl.Open) > 0) {
-		ctl.Watermark = max(ctl.Watermark, wm)
-		w.finalize(ctx, ctl, allIdle)
-	}
+	ctl.Watermark = max(ctl.Watermark, wm)
+	w.finalize(ctx, ctl, allIdle)
 	ctx.SetValue(ctl)
 }
 
@@ -204,43 +219,28 @@ func (w *Windows) register(ctx goka.Context, ctl *codec.Control, k window.Key) {
 		ctx.Loopback(k.String(), &codec.Command{Op: codec.OpExpire})
 		return
 	}
-	if _, allIdle := w.combined(ctl); allIdle || k.End() <= ctl.Watermark {
-		w.close(ctx, ctl, k)
-		return
-	}
 	if !slices.Contains(ctl.Open, k) {
 		ctl.Open = append(ctl.Open, k)
 	}
+	if _, allIdle := w.combined(ctl); allIdle || k.End() <= ctl.Watermark {
+		ctx.Loopback(k.String(), &codec.Command{Op: codec.OpFinalize})
+	}
 }
 
-// finalize closes every open window the watermark passed (all of them when the whole input is
-// idle) and expires those whose retention is over in event time.
+// finalize tells every open window the watermark passed (all of them when the whole input is
+// idle) to publish its final record, and every final window whose retention is over in event
+// time to delete itself. It runs on every mark, and a window stays on its list until it
+// acknowledges: a command lost to a crash (the control row's new state was stored locally, the
+// command never reached Kafka) is sent again, and a repeated one is harmless.
 func (w *Windows) finalize(ctx goka.Context, ctl *codec.Control, all bool) {
-	open := ctl.Open[:0]
 	for _, k := range ctl.Open {
 		if all || k.End() <= ctl.Watermark {
-			w.close(ctx, ctl, k)
-		} else {
-			open = append(open, k)
+			ctx.Loopback(k.String(), &codec.Command{Op: codec.OpFinalize})
 		}
 	}
-	ctl.Open = open
-	expiring := ctl.Expiring[:0]
 	for _, k := range ctl.Expiring {
 		if k.End()+int64(w.cfg.Retention[k.Granularity]/time.Second) <= ctl.Watermark {
 			ctx.Loopback(k.String(), &codec.Command{Op: codec.OpExpire})
-		} else {
-			expiring = append(expiring, k)
 		}
 	}
-	ctl.Expiring = expiring
 }
-
-func (w *Windows) close(ctx goka.Context, ctl *codec.Control, k window.Key) {
-	ctx.Loopback(k.String(), &codec.Command{Op: codec.OpFinalize})
-	if w.cfg.Retention[k.Granularity] > 0 {
-		ctl.Expiring = append(ctl.Expiring, k)
-	}
-}
-
-var debug = os.Getenv("KUNIQ_DEBUG") != ""
