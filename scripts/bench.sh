@@ -114,6 +114,28 @@ start_run() {
 	run_pid=$!
 	pids+=("$run_pid")
 }
+# lag_wait PID LAG-ARGS...: scripts/bench/lag -wait, but give up when the kuniq run PID exits
+# first (a failed start would otherwise be waited on until lag's timeout).
+lag_wait() {
+	local pid=$1 out
+	shift
+	out=$(mktemp)
+	"$work/bin/lag" -brokers "$brokers" -wait "$@" >"$out" &
+	local lp=$!
+	while kill -0 "$lp" 2>/dev/null; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			kill "$lp" 2>/dev/null || true
+			wait "$lp" 2>/dev/null || true
+			note "kuniq run (pid $pid) exited before consuming everything; see $log"
+			rm -f "$out"
+			return 1
+		fi
+		sleep 0.2
+	done
+	wait "$lp"
+	cat "$out" | tee -a "$log" | grep '^RESULT'
+	rm -f "$out"
+}
 topic_disk_bytes() { # bytes of the topic's log segments on the broker's disk (compressed batches)
 	cat "$kafka_data/$1"-*/*.log 2>/dev/null | wc -c
 }
@@ -237,10 +259,14 @@ if has e2e; then
 		app=bench-e2e-$run_id-$r
 		start=$(now_ms)
 		start_run "$app" "$topic"
-		res=$("$work/bin/lag" -brokers "$brokers" -wait -group "$app-preagg" -topic "$topic" -start "$start" | tee -a "$log" | grep '^RESULT')
+		if ! res=$(lag_wait "$run_pid" -group "$app-preagg" -topic "$topic" -start "$start"); then
+			stop_kuniq "$run_pid"
+			say "  round $r: kuniq run failed to start or died; round skipped (log: $log)"
+			continue
+		fi
 		kf=$(div "$(field steady_records "$res")" "$(field steady_secs "$res")")
 		kw=$(div "$(field consumed "$res")" "$(field secs "$res")")
-		res2=$("$work/bin/lag" -brokers "$brokers" -wait -group "$app-windows" -topic "$app-partials" -snapshot -start "$start" | tee -a "$log" | grep '^RESULT')
+		res2=$(lag_wait "$run_pid" -group "$app-windows" -topic "$app-partials" -snapshot -start "$start")
 		stop_kuniq "$run_pid"
 		d_fps+=("$df") r_dec+=("$(div "$kf" "$df")")
 		c_fps+=("$cf") c_wall+=("$cw") k_fps+=("$kf") k_wall+=("$kw") s2+=("$(field secs "$res2")")
@@ -298,8 +324,8 @@ if has rss; then
 	start_run "$app" "$topic"
 	rss_pid=$run_pid
 	rss_sampler "$rss_pid" "$rss_file" &
-	res=$("$work/bin/lag" -brokers "$brokers" -wait -group "$app-preagg" -topic "$topic" -start "$start" | tee -a "$log" | grep '^RESULT')
-	"$work/bin/lag" -brokers "$brokers" -wait -group "$app-windows" -topic "$app-partials" -snapshot -start "$start" >>"$log"
+	res=$(lag_wait "$rss_pid" -group "$app-preagg" -topic "$topic" -start "$start")
+	lag_wait "$rss_pid" -group "$app-windows" -topic "$app-partials" -snapshot -start "$start" >/dev/null
 	sleep 15 # idle: past the idle timeout every window is final; memory should fall back, not grow
 	stop_kuniq "$rss_pid"
 	say "  stage 1 consumed $rss_frames frames in $(field secs "$res") s: $(div "$(field steady_records "$res")" "$(field steady_secs "$res")") frames/s steady"
