@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -36,6 +37,7 @@ func (c Config) EnsureTopics(topics ...Topic) error {
 		return fmt.Errorf("list topics: %w", err)
 	}
 	var errs []error
+	var created []string
 	for _, t := range topics {
 		if d, ok := existing[t.Name]; ok {
 			if t.Partitions > 0 && int(d.NumPartitions) != t.Partitions {
@@ -59,9 +61,50 @@ func (c Config) EnsureTopics(topics ...Topic) error {
 		err := admin.CreateTopic(t.Name, detail, false)
 		if err != nil && !errors.Is(err, sarama.ErrTopicAlreadyExists) {
 			errs = append(errs, fmt.Errorf("create topic %q: %w", t.Name, err))
+			continue
 		}
+		created = append(created, t.Name)
 	}
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return c.waitVisible(created)
+}
+
+// waitVisible waits until the broker's metadata lists every topic: CreateTopics returns before
+// the new topic reaches the broker's metadata cache (KRaft propagates it asynchronously), and
+// Goka's topic manager, asking a moment later, would try to create it again and fail.
+func (c Config) waitVisible(topics []string) error {
+	if len(topics) == 0 {
+		return nil
+	}
+	client, err := sarama.NewClient(c.Brokers, c.Sarama())
+	if err != nil {
+		return fmt.Errorf("connect to %v: %w", c.Brokers, err)
+	}
+	defer client.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		missing := ""
+		if err := client.RefreshMetadata(); err == nil {
+			known, _ := client.Topics()
+			for _, t := range topics {
+				if !slices.Contains(known, t) {
+					missing = t
+					break
+				}
+			}
+		} else {
+			missing = err.Error()
+		}
+		if missing == "" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("topic %s created but not in the broker's metadata after 30 s", missing)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // PartitionCount returns the number of partitions of a topic, or 0 if it does not exist. It
