@@ -120,8 +120,9 @@ func NewIngest(cfg Config) (*Ingest, error) {
 
 // saramaConfig is the producer configuration: kuniq's (lz4, protocol version) plus what ingest
 // needs: acks returned (Run counts them), FNV-1a hash partitioning (what Goka's emitters and
-// processors use, so a frame lands where a Goka emitter would put it), big batches, and no
-// topic auto-creation (a missing topic is an error, not a one-partition surprise).
+// processors use, so a frame lands where a Goka emitter would put it), big batches, order kept
+// across retries (idempotent producer), and no topic auto-creation (a missing topic is an
+// error, not a one-partition surprise).
 func (in *Ingest) saramaConfig() *sarama.Config {
 	sc := in.cfg.Kafka.Sarama()
 	sc.Producer.Return.Successes = true
@@ -132,6 +133,15 @@ func (in *Ingest) saramaConfig() *sarama.Config {
 	// Every broker in the ISR must have a record before it counts as ingested: history is
 	// written once, and the input topic is the pipeline's only copy of it.
 	sc.Producer.RequiredAcks = sarama.WaitForAll
+	// Order within a partition is event-time order for kuniq's per-partition clocks: a batch
+	// retried after a transient error (a fresh topic's "not the leader", seen in CI) must not
+	// land behind the next one, or a day of history turns into late frames. The idempotent
+	// producer keeps the order (one request in flight) and drops the retry's duplicates.
+	sc.Producer.Idempotent = true
+	sc.Net.MaxOpenRequests = 1
+	if sc.Producer.Retry.Max < 5 {
+		sc.Producer.Retry.Max = 5
+	}
 	sc.Metadata.AllowAutoTopicCreation = false
 	return sc
 }
