@@ -8,11 +8,11 @@
 //
 // Guarantees:
 //   - Run returns only after every record it sent was acknowledged by the broker (or failed);
-//     a producer error is returned, wrapped, never swallowed. The producer is idempotent: a
-//     batch retried after a transient error is neither written twice nor written behind the
-//     next one, so a partition holds the file's lines in the file's order (kuniq's clocks
-//     read a partition's order as event-time order). Running ingest twice on one file writes
-//     it twice.
+//     a producer error is returned, wrapped, never swallowed. One request is in flight per
+//     broker, so a batch retried after a transient error is never written behind the next
+//     one: a partition holds the file's lines in the file's order (kuniq's clocks read a
+//     partition's order as event-time order). Delivery is at-least-once: a retried batch may
+//     be written twice; unique counts do not mind, frame sums may count it twice.
 //   - Records carry no event-time timestamp: sarama stamps them with the send time. Stamping
 //     2016 event times would let a topic with finite retention delete them on arrival.
 //   - Keys: by default (KeyUID) a record's key is the frame's root "uid", so one user always

@@ -135,9 +135,11 @@ func (in *Ingest) saramaConfig() *sarama.Config {
 	sc.Producer.RequiredAcks = sarama.WaitForAll
 	// Order within a partition is event-time order for kuniq's per-partition clocks: a batch
 	// retried after a transient error (a fresh topic's "not the leader", seen in CI) must not
-	// land behind the next one, or a day of history turns into late frames. The idempotent
-	// producer keeps the order (one request in flight) and drops the retry's duplicates.
-	sc.Producer.Idempotent = true
+	// land behind the next one, or a day of history turns into late frames. One request in
+	// flight per broker keeps sarama's retries in order. (sarama's idempotent producer would
+	// also drop a retry's duplicates, but failed here with "out of order sequence number"
+	// after the same transient errors, so a retried batch may be written twice: uniques do not
+	// mind, frame sums may count it twice.)
 	sc.Net.MaxOpenRequests = 1
 	if sc.Producer.Retry.Max < 5 {
 		sc.Producer.Retry.Max = 5

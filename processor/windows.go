@@ -119,9 +119,13 @@ func (w *Windows) merge(ctx goka.Context, p *codec.Partial) {
 		st.Upto[p.Source] = pos
 	}
 	switch {
-	case created:
+	case !st.Final:
+		// Every partial of an open window (re-)registers it: the control row ignores a window
+		// it knows, and a Register lost when this partition moved to another instance (the row
+		// reached the changelog, the loop message did not) is sent again, or the window would
+		// never be finalised.
 		ctx.Loopback(w.ctlKeys[ctx.Partition()], &codec.Command{Op: codec.OpRegister, Window: key})
-	case st.Final && fresh:
+	case fresh:
 		// A late frame within the allowed lateness: a corrected final.
 		st.LateFrames += p.Frames
 		st.Revision++
