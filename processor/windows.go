@@ -216,13 +216,9 @@ func (w *Windows) combined(ctl *codec.Control) (wm int64, allIdle bool) {
 }
 
 func (w *Windows) register(ctx goka.Context, ctl *codec.Control, k window.Key) {
-	if r := w.cfg.Retention[k.Granularity]; r > 0 && k.End()+int64(r/time.Second) <= ctl.Watermark {
-		// Frames for a window already deleted by its retention (only a restarted or lagging
-		// input partition can send them; they are far beyond the lateness): drop the row
-		// again without publishing a partial count over the window's final record.
-		ctx.Loopback(k.String(), &codec.Command{Op: codec.OpExpire})
-		return
-	}
+	// A Register may reach the control row long after the window's partial (the loop topic
+	// can lag behind the partials topic in a fast replay), even after the watermark passed the
+	// window's retention: it is finalised like any other, then expired at the next mark.
 	if !slices.Contains(ctl.Open, k) {
 		ctl.Open = append(ctl.Open, k)
 	}
