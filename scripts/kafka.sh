@@ -118,8 +118,11 @@ up() {
 	write_props
 	format
 	log "starting broker (heap $heap, log $logfile)"
-	# setsid: the broker outlives this shell and is not hit by a Ctrl-C meant for make.
-	setsid java -Xms"$heap" -Xmx"$heap" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+	# setsid: the broker outlives this shell and is not hit by a Ctrl-C meant for make
+	# (macOS has no setsid; nohup keeps it alive there).
+	local detach=setsid
+	command -v setsid >/dev/null || detach=nohup
+	$detach java -Xms"$heap" -Xmx"$heap" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
 		-Djava.awt.headless=true -Dlog4j2.level=INFO \
 		-Dlog4j2.configurationFile="$root/scripts/kafka/log4j2.properties" \
 		-cp "$lib/*" kafka.Kafka "$props" >>"$logfile" 2>&1 </dev/null &
