@@ -168,6 +168,12 @@ func (in *Ingest) Run(ctx context.Context, r io.Reader) (Stats, error) {
 	if !slices.Contains(topics, in.cfg.Topic) {
 		return Stats{}, fmt.Errorf("ingest into %q: %w", in.cfg.Topic, ErrNoTopic)
 	}
+	// A topic created a moment ago may not have its leaders yet: the first batch would fail
+	// with "not the leader" and its retry land behind later batches (seen on a fresh topic in
+	// CI: a replayed history's first segment arrived after the rest and counted as late).
+	if err := in.cfg.Kafka.WaitWritable(in.cfg.Topic); err != nil {
+		return Stats{}, fmt.Errorf("ingest: %w", err)
+	}
 	parts, err := client.Partitions(in.cfg.Topic)
 	if err != nil {
 		return Stats{}, fmt.Errorf("ingest: partitions of %q: %w", in.cfg.Topic, err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -71,13 +70,21 @@ func (c Config) EnsureTopics(topics ...Topic) error {
 	return c.waitVisible(created)
 }
 
-// waitVisible waits until the broker's metadata lists every topic: CreateTopics returns before
-// the new topic reaches the broker's metadata cache (KRaft propagates it asynchronously), and
-// Goka's topic manager, asking a moment later, would try to create it again and fail.
+// waitVisible waits until the broker's metadata lists every topic with a leader for each of its
+// partitions: CreateTopics returns before KRaft propagates a new topic to the broker's metadata
+// cache and elects its leaders. Goka's topic manager, asking a moment later, would try to
+// create the topic again; a producer's first batch would fail with "not the leader" and its
+// retry land behind later batches, out of the partition's order.
 func (c Config) waitVisible(topics []string) error {
 	if len(topics) == 0 {
 		return nil
 	}
+	return c.WaitWritable(topics...)
+}
+
+// WaitWritable waits (up to 30 s) until every partition of every topic has a leader in the
+// broker's metadata. Call it before producing into a topic that may have just been created.
+func (c Config) WaitWritable(topics ...string) error {
 	client, err := sarama.NewClient(c.Brokers, c.Sarama())
 	if err != nil {
 		return fmt.Errorf("connect to %v: %w", c.Brokers, err)
@@ -86,22 +93,33 @@ func (c Config) waitVisible(topics []string) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		missing := ""
-		if err := client.RefreshMetadata(); err == nil {
-			known, _ := client.Topics()
-			for _, t := range topics {
-				if !slices.Contains(known, t) {
-					missing = t
+		if err := client.RefreshMetadata(topics...); err != nil {
+			missing = err.Error()
+		}
+		for _, t := range topics {
+			if missing != "" {
+				break
+			}
+			ps, err := client.Partitions(t)
+			if err != nil || len(ps) == 0 {
+				missing = t
+				break
+			}
+			for _, p := range ps {
+				// The metadata can name a leader before that broker serves the partition:
+				// ListOffsets goes to the leader itself and fails until it does.
+				if _, err := client.GetOffset(t, p, sarama.OffsetNewest); err != nil {
+					missing = fmt.Sprintf("%s/%d (%v)", t, p, err)
+					client.RefreshMetadata(t)
 					break
 				}
 			}
-		} else {
-			missing = err.Error()
 		}
 		if missing == "" {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("topic %s created but not in the broker's metadata after 30 s", missing)
+			return fmt.Errorf("topic %s has no leader in the broker's metadata after 30 s", missing)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
