@@ -300,6 +300,11 @@ func (in *Ingest) send(ctx context.Context, r io.Reader, p sarama.AsyncProducer,
 				return lr.blank, fmt.Errorf("ingest stopped before line %d: %w", lr.line, context.Cause(ctx))
 			}
 		}
+		// select picks at random among ready cases: check cancellation first, so a cancelled
+		// ingest sends nothing more (the test saw two frames go out after the cancel).
+		if ctx.Err() != nil {
+			return lr.blank, fmt.Errorf("ingest stopped before line %d: %w", lr.line, context.Cause(ctx))
+		}
 		fl.inFlight.Add(int64(len(line)))
 		select {
 		case p.Input() <- m:
