@@ -306,21 +306,33 @@ func (p *PreAgg) flushMany(pts []*partition, closing []bool) (empty []bool, err 
 // waits for a rebalance or a slow start. If the positions cannot be read, none is.
 func (p *PreAgg) readToEnd(pts []*partition) []bool {
 	out := make([]bool, len(pts))
+	// Only a partition without frames for the idle timeout can be idle: ask Kafka about
+	// those alone, so a busy instance makes no extra requests per flush.
+	var ids []int32
+	var quiet []int
+	for i, pt := range pts {
+		pt.mu.Lock()
+		q := time.Since(pt.lastFrame) >= p.cfg.IdleTimeout
+		pt.mu.Unlock()
+		if q {
+			ids, quiet = append(ids, pt.id), append(quiet, i)
+		}
+	}
+	if len(ids) == 0 {
+		return out
+	}
 	if p.positions == nil {
-		for i := range out {
+		for _, i := range quiet {
 			out[i] = true
 		}
 		return out
-	}
-	ids := make([]int32, len(pts))
-	for i, pt := range pts {
-		ids[i] = pt.id
 	}
 	hwm, committed, err := p.positions(ids)
 	if err != nil {
 		return out
 	}
-	for i, pt := range pts {
+	for _, i := range quiet {
+		pt := pts[i]
 		pt.mu.Lock()
 		next := max(pt.read+1, committed[pt.id])
 		pt.mu.Unlock()
