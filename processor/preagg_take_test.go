@@ -143,11 +143,11 @@ func TestPreAggGuardHoldsCommits(t *testing.T) {
 		var marks int
 		for _, r := range h.partials.take() {
 			switch m := r.(type) {
-			case *codec.Partial:
+			case *Partial:
 				if m.Sketch != nil && m.Frames > 0 {
 					frames += m.Frames
 				}
-			case *codec.Mark:
+			case *Mark:
 				marks++
 				if m.MaxTS > st.maxMarkTS {
 					t.Errorf("%s: mark max ts %d: the held frame moved time (want <= %d)", st.name, m.MaxTS, st.maxMarkTS)
@@ -197,7 +197,7 @@ func TestPreAggSettleFlushLast(t *testing.T) {
 	h.partials.mu.Unlock()
 	upto, counted, sent := map[string]int64{}, map[string]int64{}, map[string]int64{}
 	for i, r := range recs {
-		p, ok := r.(*codec.Partial)
+		p, ok := r.(*Partial)
 		if !ok {
 			continue
 		}

@@ -54,7 +54,7 @@ type countingEmitter struct {
 }
 
 func (e *countingEmitter) Emit(key string, msg any) (*goka.Promise, error) {
-	if _, ok := msg.(*codec.Mark); ok {
+	if _, ok := msg.(*Mark); ok {
 		defer e.marks.Add(1)
 	}
 	return e.Emitter.Emit(key, msg)
@@ -70,7 +70,7 @@ func newStage1(t *testing.T, cfg Config, runFlusher bool) *stage1 {
 		}
 		return e
 	}
-	pe, de := emitter(cfg.Names.Partials, codec.PartialsCodec{}), emitter(cfg.DeadLetter, codec.DeadLetterCodec{})
+	pe, de := emitter(cfg.Names.Partials, PartialsCodec{}), emitter(cfg.DeadLetter, codec.DeadLetterCodec{})
 	s := &stage1{t: t, tt: tt, cfg: cfg, marks: &countingEmitter{Emitter: pe}}
 	s.pa = NewPreAgg(cfg, 1, s.marks, de)
 	proc, err := goka.NewProcessor(nil, s.pa.Graph(), append(s.pa.Options(), goka.WithTester(tt))...)
@@ -144,14 +144,14 @@ func (s *stage1) consume(key string, line []byte) {
 }
 
 type partialsOut struct {
-	partials map[window.Key][]*codec.Partial
-	marks    []*codec.Mark
+	partials map[window.Key][]*Partial
+	marks    []*Mark
 	order    []any // every record, in topic order
 }
 
 func (s *stage1) drainPartials() partialsOut {
 	s.t.Helper()
-	out := partialsOut{partials: map[window.Key][]*codec.Partial{}}
+	out := partialsOut{partials: map[window.Key][]*Partial{}}
 	ctl := ControlKeys(1)[0]
 	for {
 		key, v, ok := s.partials.Next()
@@ -160,13 +160,13 @@ func (s *stage1) drainPartials() partialsOut {
 		}
 		out.order = append(out.order, v)
 		switch m := v.(type) {
-		case *codec.Partial:
+		case *Partial:
 			k, err := window.ParseKey(key)
 			if err != nil {
 				s.t.Fatalf("partial under key %q: %v", key, err)
 			}
 			out.partials[k] = append(out.partials[k], m)
-		case *codec.Mark:
+		case *Mark:
 			if key != ctl {
 				s.t.Errorf("mark under key %q, want the control key %q", key, ctl)
 			}
@@ -309,7 +309,7 @@ func TestPreAggSample(t *testing.T) {
 	if len(out.order) == 0 {
 		t.Fatal("nothing on the partials topic")
 	}
-	if _, ok := out.order[len(out.order)-1].(*codec.Mark); !ok {
+	if _, ok := out.order[len(out.order)-1].(*Mark); !ok {
 		t.Errorf("last record on the partials topic is %T, want a mark after the partials", out.order[len(out.order)-1])
 	}
 	if n := s.marks.marks.Load(); int(n) != len(out.marks) {

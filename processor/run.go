@@ -89,7 +89,7 @@ func Run(ctx context.Context, cfg Config) error {
 		g.Go(func() error { return wrap("stage 2 (window table)", proc.Run(gctx)) })
 	}
 	if cfg.Stage == StageBoth || cfg.Stage == StagePreAgg {
-		partials, err := goka.NewEmitter(cfg.Kafka.Brokers, cfg.Names.Partials, codec.PartialsCodec{}, cfg.Kafka.EmitterOptions()...)
+		partials, err := goka.NewEmitter(cfg.Kafka.Brokers, cfg.Names.Partials, PartialsCodec{}, cfg.Kafka.EmitterOptions()...)
 		if err != nil {
 			return fmt.Errorf("stage 1 emitter: %w", err)
 		}

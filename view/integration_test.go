@@ -25,7 +25,7 @@ import (
 // on the partitions Goka's FNV-1a hasher (and so the view's Get) expects.
 func emitRows(t *testing.T, kc kafka.Config, table goka.Table, rows map[string]any) {
 	t.Helper()
-	em, err := goka.NewEmitter(kc.Brokers, goka.Stream(table), codec.TableCodec{},
+	em, err := goka.NewEmitter(kc.Brokers, goka.Stream(table), processor.TableCodec{},
 		goka.WithEmitterProducerBuilder(goka.ProducerBuilderWithConfig(kc.Sarama())))
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +127,7 @@ func TestIntegrationView(t *testing.T) {
 			t.Errorf("Windows(minute) starts = %v, want %v", starts(got), want)
 		}
 		for _, r := range got {
-			src := rows[r.Key().String()].(*codec.WindowState)
+			src := rows[r.Key().String()].(*processor.WindowState)
 			if w := Result(r.Key(), src); r != w {
 				t.Errorf("Windows: %+v, want %+v", r, w)
 			}
@@ -173,7 +173,7 @@ func TestIntegrationView(t *testing.T) {
 		}
 
 		// A row written while the view runs reaches it (the pipeline finalising a window).
-		update := &codec.WindowState{Sketch: newSketch(t, 300, 50), Frames: 400, Final: true}
+		update := &processor.WindowState{Sketch: newSketch(t, 300, 50), Frames: 400, Final: true}
 		emitRows(t, kc, table, map[string]any{minute(1468244400).String(): update})
 		deadline := time.Now().Add(20 * time.Second)
 		for {

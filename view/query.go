@@ -115,7 +115,7 @@ func get(gv *goka.View, k window.Key) (codec.Result, bool, error) {
 	if err != nil || val == nil {
 		return codec.Result{}, false, err
 	}
-	s, ok := val.(*codec.WindowState)
+	s, ok := val.(*processor.WindowState)
 	if !ok {
 		return codec.Result{}, false, fmt.Errorf("row %v holds %T, want a window", k, val)
 	}
@@ -124,7 +124,7 @@ func get(gv *goka.View, k window.Key) (codec.Result, bool, error) {
 
 // Result is the record of window k in state s, as the pipeline publishes it: uniques is the
 // sketch's estimate (0 for a row without sketch).
-func Result(k window.Key, s *codec.WindowState) codec.Result {
+func Result(k window.Key, s *processor.WindowState) codec.Result {
 	var uniques uint64
 	if s.Sketch != nil {
 		uniques = s.Sketch.Estimate()
@@ -176,7 +176,7 @@ func (v *View) Progress() (Progress, error) {
 			if err != nil {
 				return fmt.Errorf("control row %q: %w", it.Key(), err)
 			}
-			c, ok := val.(*codec.Control)
+			c, ok := val.(*processor.Control)
 			if !ok {
 				continue // deleted row (nil) or not a control row
 			}

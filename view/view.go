@@ -13,7 +13,6 @@ import (
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/storage"
 
-	"github.com/kuniq/kuniq/codec"
 	"github.com/kuniq/kuniq/kafka"
 	"github.com/kuniq/kuniq/processor"
 )
@@ -120,7 +119,7 @@ func Open(ctx context.Context, cfg Config, opts ...goka.ViewOption) (*View, erro
 			return nil, fmt.Errorf("open view of app %q: %w", cfg.App, err)
 		}
 	}
-	gv, err := goka.NewView(cfg.Kafka.Brokers, table, codec.TableCodec{}, append(base, opts...)...)
+	gv, err := goka.NewView(cfg.Kafka.Brokers, table, processor.TableCodec{}, append(base, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("open view of app %q: %w", cfg.App, err)
 	}

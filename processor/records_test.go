@@ -1,4 +1,4 @@
-package codec
+package processor
 
 import (
 	"errors"
@@ -70,7 +70,7 @@ func TestPipelineRecordsRoundTrip(t *testing.T) {
 		if !reflect.DeepEqual(normalize(got), normalize(tc.v)) {
 			t.Errorf("%s: round trip = %+v, want %+v", tc.name, got, tc.v)
 		}
-		// Every prefix is rejected with ErrPipeline or a sketch error, never a panic.
+		// Every prefix is rejected with ErrRecord or a sketch error, never a panic.
 		for i := range len(b) {
 			if _, err := tc.codec.Decode(b[:i]); err == nil {
 				t.Errorf("%s: Decode of %d-byte prefix succeeded", tc.name, i)
@@ -100,8 +100,8 @@ func TestPipelineDecodeRejects(t *testing.T) {
 		default:
 			_, err = PartialsCodec{}.Decode(b)
 		}
-		if !errors.Is(err, ErrPipeline) {
-			t.Errorf("%s: err = %v, want ErrPipeline", name, err)
+		if !errors.Is(err, ErrRecord) {
+			t.Errorf("%s: err = %v, want ErrRecord", name, err)
 		}
 	}
 }

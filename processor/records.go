@@ -1,4 +1,4 @@
-package codec
+package processor
 
 import (
 	"encoding/binary"
@@ -6,13 +6,18 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/kuniq/kuniq/codec"
 	"github.com/kuniq/kuniq/sketch"
 	"github.com/kuniq/kuniq/window"
 )
 
 // The pipeline's internal records: what stage 1 (pre-aggregation) sends stage 2 (the window
 // table) on the partials topic, what stage 2 sends itself on its loop topic, and the rows of its
-// table. All are binary, versioned by their first two bytes: 'K' and a kind letter. They are
+// table. They live here, beside the code that gives them their meaning (preagg.go writes
+// partials and marks; windows.go enforces the register/finalise/expire protocol), so the state
+// machine reads in one package; their sketches use codec's sketch format.
+//
+// All are binary, versioned by their first two bytes: 'K' and a kind letter. They are
 // internal: both stages of one kuniq version read them; a new layout takes a new kind letter.
 const magic = 'K'
 
@@ -25,8 +30,8 @@ const (
 	pipelineVers = 1
 )
 
-// ErrPipeline is returned, wrapped, for bytes that are not a pipeline record.
-var ErrPipeline = errors.New("codec: bad pipeline record")
+// ErrRecord is returned, wrapped, for bytes that are not a pipeline record.
+var ErrRecord = errors.New("processor: bad pipeline record")
 
 // Partial is one flush of one input partition's frames for one window: a sketch of their
 // uids and how many frames it holds. Key: the window (window.Key.String()).
@@ -63,7 +68,7 @@ func (PartialsCodec) Encode(v any) ([]byte, error) {
 		b = binary.AppendVarint(b, m.First)
 		b = binary.AppendVarint(b, m.Last)
 		b = binary.AppendVarint(b, m.Frames)
-		return AppendSketch(b, m.Sketch)
+		return codec.AppendSketch(b, m.Sketch)
 	case *Mark:
 		b := []byte{magic, kindMark, pipelineVers}
 		b = binary.AppendVarint(b, int64(m.Source))
@@ -71,7 +76,7 @@ func (PartialsCodec) Encode(v any) ([]byte, error) {
 		b = binary.AppendVarint(b, m.MaxTS)
 		return append(b, boolByte(m.Idle)), nil
 	}
-	return nil, fmt.Errorf("%w: PartialsCodec cannot encode %T", ErrPipeline, v)
+	return nil, fmt.Errorf("%w: PartialsCodec cannot encode %T", ErrRecord, v)
 }
 
 // Decode returns a *Partial or a *Mark.
@@ -86,15 +91,15 @@ func (PartialsCodec) Decode(b []byte) (any, error) {
 		if r.err != nil {
 			return nil, r.err
 		}
-		if p.Sketch, err = DecodeSketch(r.rest()); err != nil {
-			return nil, fmt.Errorf("%w: partial: %w", ErrPipeline, err)
+		if p.Sketch, err = codec.DecodeSketch(r.rest()); err != nil {
+			return nil, fmt.Errorf("%w: partial: %w", ErrRecord, err)
 		}
 		return p, nil
 	case kindMark:
 		m := &Mark{Source: int32(r.varint()), Watermark: r.varint(), MaxTS: r.varint(), Idle: r.byte() == 1}
 		return m, r.done()
 	}
-	return nil, fmt.Errorf("%w: kind %q on the partials topic", ErrPipeline, kind)
+	return nil, fmt.Errorf("%w: kind %q on the partials topic", ErrRecord, kind)
 }
 
 // Op is what a Command asks of a table row.
@@ -127,7 +132,7 @@ type CommandCodec struct{}
 func (CommandCodec) Encode(v any) ([]byte, error) {
 	c, ok := v.(*Command)
 	if !ok {
-		return nil, fmt.Errorf("%w: CommandCodec cannot encode %T", ErrPipeline, v)
+		return nil, fmt.Errorf("%w: CommandCodec cannot encode %T", ErrRecord, v)
 	}
 	b := []byte{magic, kindCommand, pipelineVers, byte(c.Op)}
 	return appendKey(b, c.Window), nil
@@ -140,11 +145,11 @@ func (CommandCodec) Decode(b []byte) (any, error) {
 		return nil, err
 	}
 	if kind != kindCommand {
-		return nil, fmt.Errorf("%w: kind %q on the loop topic", ErrPipeline, kind)
+		return nil, fmt.Errorf("%w: kind %q on the loop topic", ErrRecord, kind)
 	}
 	c := &Command{Op: Op(r.byte()), Window: r.key()}
 	if c.Op < OpRegister || c.Op > OpExpired {
-		return nil, fmt.Errorf("%w: unknown op %d", ErrPipeline, c.Op)
+		return nil, fmt.Errorf("%w: unknown op %d", ErrRecord, c.Op)
 	}
 	return c, r.done()
 }
@@ -198,7 +203,7 @@ func (TableCodec) Encode(v any) ([]byte, error) {
 			b = binary.AppendVarint(b, int64(src))
 			b = binary.AppendVarint(b, s.Upto[src])
 		}
-		return AppendSketch(b, s.Sketch)
+		return codec.AppendSketch(b, s.Sketch)
 	case *Control:
 		b := []byte{magic, kindControl, pipelineVers}
 		b = binary.AppendVarint(b, s.Watermark)
@@ -214,7 +219,7 @@ func (TableCodec) Encode(v any) ([]byte, error) {
 		b = appendKeys(b, s.Open)
 		return appendKeys(b, s.Expiring), nil
 	}
-	return nil, fmt.Errorf("%w: TableCodec cannot encode %T", ErrPipeline, v)
+	return nil, fmt.Errorf("%w: TableCodec cannot encode %T", ErrRecord, v)
 }
 
 // Decode returns a *WindowState or *Control.
@@ -238,8 +243,8 @@ func (TableCodec) Decode(b []byte) (any, error) {
 		if r.err != nil {
 			return nil, r.err
 		}
-		if s.Sketch, err = DecodeSketch(r.rest()); err != nil {
-			return nil, fmt.Errorf("%w: window: %w", ErrPipeline, err)
+		if s.Sketch, err = codec.DecodeSketch(r.rest()); err != nil {
+			return nil, fmt.Errorf("%w: window: %w", ErrRecord, err)
 		}
 		return s, nil
 	case kindControl:
@@ -253,7 +258,7 @@ func (TableCodec) Decode(b []byte) (any, error) {
 		c.Expiring = r.keys()
 		return c, r.done()
 	}
-	return nil, fmt.Errorf("%w: kind %q in the window table", ErrPipeline, kind)
+	return nil, fmt.Errorf("%w: kind %q in the window table", ErrRecord, kind)
 }
 
 func boolByte(b bool) byte {
@@ -293,17 +298,17 @@ type reader struct {
 
 func newReader(b []byte) (*reader, byte, error) {
 	if len(b) < 3 || b[0] != magic {
-		return nil, 0, fmt.Errorf("%w: no header", ErrPipeline)
+		return nil, 0, fmt.Errorf("%w: no header", ErrRecord)
 	}
 	if b[2] != pipelineVers {
-		return nil, 0, fmt.Errorf("%w: version %d of kind %q, want %d", ErrPipeline, b[2], b[1], pipelineVers)
+		return nil, 0, fmt.Errorf("%w: version %d of kind %q, want %d", ErrRecord, b[2], b[1], pipelineVers)
 	}
 	return &reader{b: b[3:]}, b[1], nil
 }
 
 func (r *reader) fail(what string) {
 	if r.err == nil {
-		r.err = fmt.Errorf("%w: truncated %s", ErrPipeline, what)
+		r.err = fmt.Errorf("%w: truncated %s", ErrRecord, what)
 	}
 	r.b = nil
 }
@@ -344,7 +349,7 @@ func (r *reader) key() window.Key {
 	g := window.Granularity(r.byte())
 	start := r.varint()
 	if r.err == nil && (!g.Valid() || g.Start(start) != start) {
-		r.err = fmt.Errorf("%w: %d/%d is not a window", ErrPipeline, g, start)
+		r.err = fmt.Errorf("%w: %d/%d is not a window", ErrRecord, g, start)
 	}
 	return window.Key{Granularity: g, Start: start}
 }
@@ -365,7 +370,7 @@ func (r *reader) rest() []byte { b := r.b; r.b = nil; return b }
 
 func (r *reader) done() error {
 	if r.err == nil && len(r.b) != 0 {
-		r.err = fmt.Errorf("%w: %d trailing bytes", ErrPipeline, len(r.b))
+		r.err = fmt.Errorf("%w: %d trailing bytes", ErrRecord, len(r.b))
 	}
 	return r.err
 }
