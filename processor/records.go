@@ -167,16 +167,11 @@ type WindowState struct {
 	Upto map[int32]int64
 }
 
-// SourceState is what the control row remembers of one input partition.
-type SourceState struct {
-	Watermark, MaxTS int64
-	Idle             bool
-}
-
 // Control is the row of a stage-2 partition's control key: its view of every input
 // partition's progress and the windows it must still finalise or delete.
 type Control struct {
-	Sources map[int32]SourceState
+	// Inputs is every input partition's progress as its marks reported it.
+	Inputs map[int32]window.Progress
 	// Watermark is the combined watermark the partition last acted on.
 	Watermark int64
 	// Open are the partition's windows not yet known final (told to finalise until they
@@ -197,7 +192,7 @@ func (TableCodec) Encode(v any) ([]byte, error) {
 		b = append(b, boolByte(s.Final))
 		b = binary.AppendVarint(b, int64(s.Revision))
 		b = binary.AppendVarint(b, s.EarlyAt)
-		srcs := sortedSources(s.Upto)
+		srcs := sortedPartitions(s.Upto)
 		b = binary.AppendUvarint(b, uint64(len(srcs)))
 		for _, src := range srcs {
 			b = binary.AppendVarint(b, int64(src))
@@ -207,10 +202,10 @@ func (TableCodec) Encode(v any) ([]byte, error) {
 	case *Control:
 		b := []byte{magic, kindControl, pipelineVers}
 		b = binary.AppendVarint(b, s.Watermark)
-		srcs := sortedSources(s.Sources)
+		srcs := sortedPartitions(s.Inputs)
 		b = binary.AppendUvarint(b, uint64(len(srcs)))
 		for _, src := range srcs {
-			st := s.Sources[src]
+			st := s.Inputs[src]
 			b = binary.AppendVarint(b, int64(src))
 			b = binary.AppendVarint(b, st.Watermark)
 			b = binary.AppendVarint(b, st.MaxTS)
@@ -248,11 +243,11 @@ func (TableCodec) Decode(b []byte) (any, error) {
 		}
 		return s, nil
 	case kindControl:
-		c := &Control{Watermark: r.varint(), Sources: map[int32]SourceState{}}
+		c := &Control{Watermark: r.varint(), Inputs: map[int32]window.Progress{}}
 		n := r.count()
 		for range n {
 			src := int32(r.varint())
-			c.Sources[src] = SourceState{Watermark: r.varint(), MaxTS: r.varint(), Idle: r.byte() == 1}
+			c.Inputs[src] = window.Progress{Watermark: r.varint(), MaxTS: r.varint(), Idle: r.byte() == 1}
 		}
 		c.Open = r.keys()
 		c.Expiring = r.keys()
@@ -268,7 +263,7 @@ func boolByte(b bool) byte {
 	return 0
 }
 
-func sortedSources[V any](m map[int32]V) []int32 {
+func sortedPartitions[V any](m map[int32]V) []int32 {
 	out := make([]int32, 0, len(m))
 	for k := range m {
 		out = append(out, k)

@@ -40,7 +40,7 @@ func TestPipelineRecordsRoundTrip(t *testing.T) {
 		{"finalize", CommandCodec{}, &Command{Op: OpFinalize}},
 		{"window", TableCodec{}, &WindowState{Sketch: testSketch(t, 50), Frames: 60, LateFrames: 2, Final: true, Revision: 1, EarlyAt: 1700000000123, Upto: map[int32]int64{0: 10, 3: 99}}},
 		{"window fresh", TableCodec{}, &WindowState{Sketch: testSketch(t, 0)}},
-		{"control", TableCodec{}, &Control{Watermark: 1468244395, Sources: map[int32]SourceState{0: {1468244395, 1468244400, false}, 1: {math.MinInt64, math.MinInt64, true}}, Open: []window.Key{minute, month}, Expiring: []window.Key{minute}}},
+		{"control", TableCodec{}, &Control{Watermark: 1468244395, Inputs: map[int32]window.Progress{0: {Watermark: 1468244395, MaxTS: 1468244400}, 1: {Watermark: math.MinInt64, MaxTS: math.MinInt64, Idle: true}}, Open: []window.Key{minute, month}, Expiring: []window.Key{minute}}},
 	} {
 		b, err := tc.codec.Encode(tc.v)
 		if err != nil {

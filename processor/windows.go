@@ -17,7 +17,7 @@ import (
 // control row per partition (key: ControlKeys()[p]).
 type Windows struct {
 	cfg     Config
-	sources int // input partitions: a source not heard from yet holds every window open
+	inputs  int // input partitions: one not heard from yet holds every window open
 	ctlKeys []string
 	now     func() time.Time
 }
@@ -25,7 +25,7 @@ type Windows struct {
 // NewWindows returns stage 2 for an input of inputPartitions partitions and a partials topic
 // of stage2Partitions.
 func NewWindows(cfg Config, inputPartitions, stage2Partitions int) *Windows {
-	return &Windows{cfg: cfg, sources: inputPartitions, ctlKeys: ControlKeys(stage2Partitions), now: time.Now}
+	return &Windows{cfg: cfg, inputs: inputPartitions, ctlKeys: ControlKeys(stage2Partitions), now: time.Now}
 }
 
 // Graph is stage 2's Goka group.
@@ -165,54 +165,39 @@ func (w *Windows) publish(ctx goka.Context, st *WindowState) {
 func (w *Windows) control(ctx goka.Context) *Control {
 	ctl, _ := ctx.Value().(*Control)
 	if ctl == nil {
-		ctl = &Control{Sources: map[int32]SourceState{}, Watermark: math.MinInt64}
+		ctl = &Control{Inputs: map[int32]window.Progress{}, Watermark: math.MinInt64}
 	}
 	return ctl
 }
 
-// mark records an input partition's progress and finalises what the combined watermark passed.
+// mark records an input partition's progress and finalises what the input's watermark passed.
 func (w *Windows) mark(ctx goka.Context, m *Mark) {
 	ctl := w.control(ctx)
-	s := ctl.Sources[m.Source]
-	if _, ok := ctl.Sources[m.Source]; !ok {
-		s = SourceState{Watermark: math.MinInt64, MaxTS: math.MinInt64}
+	prev, ok := ctl.Inputs[m.Source]
+	if !ok {
+		prev = window.NotHeard
 	}
-	// A restarted stage 1 re-anchors its clock from the committed offset: its first marks may
-	// be older than what it reported before. Progress only moves forward.
-	s.Watermark, s.MaxTS, s.Idle = max(s.Watermark, m.Watermark), max(s.MaxTS, m.MaxTS), m.Idle
-	ctl.Sources[m.Source] = s
+	ctl.Inputs[m.Source] = prev.Advance(window.Progress{Watermark: m.Watermark, MaxTS: m.MaxTS, Idle: m.Idle})
 	wm, allIdle := w.combined(ctl)
 	ctl.Watermark = max(ctl.Watermark, wm)
 	w.finalize(ctx, ctl, allIdle)
 	ctx.SetValue(ctl)
 }
 
-// combined is the watermark of the whole input: the minimum over input partitions that are not
-// idle; one not heard from yet counts as not idle and not anchored. When every partition is
-// idle it is the largest ts seen plus one, and allIdle tells the caller to finalise every open
-// window: the input has gone quiet, so what was seen is all there is (the end of a replay
-// finishes). Frames that arrive later for such a window publish a correction.
+// combined is the watermark of the whole input (window.InputWatermark) over the input
+// partitions as the control row last heard them; one it has not heard from holds every window
+// open. allIdle tells the caller to finalise every open window. Frames that arrive later for
+// such a window publish a correction.
 func (w *Windows) combined(ctl *Control) (wm int64, allIdle bool) {
-	wm, active := int64(math.MaxInt64), false
-	maxTS := int64(math.MinInt64)
-	for src := range int32(w.sources) {
-		s, ok := ctl.Sources[src]
+	parts := make([]window.Progress, w.inputs)
+	for i := range parts {
+		p, ok := ctl.Inputs[int32(i)]
 		if !ok {
-			return math.MinInt64, false
+			p = window.NotHeard
 		}
-		maxTS = max(maxTS, s.MaxTS)
-		if !s.Idle {
-			active = true
-			wm = min(wm, s.Watermark)
-		}
+		parts[i] = p
 	}
-	if active {
-		return wm, false
-	}
-	if maxTS == math.MinInt64 {
-		return math.MinInt64, true
-	}
-	return maxTS + 1, true
+	return window.InputWatermark(parts)
 }
 
 func (w *Windows) register(ctx goka.Context, ctl *Control, k window.Key) {

@@ -186,7 +186,7 @@ func (v *View) Progress() (Progress, error) {
 			p.Partitions++
 			p.Open += len(c.Open)
 			p.Expiring += len(c.Expiring)
-			for id, st := range c.Sources {
+			for id, st := range c.Inputs {
 				old, seen := srcs[id]
 				if !seen || st.Watermark > old.Watermark || (st.Watermark == old.Watermark && st.MaxTS > old.MaxTS) {
 					srcs[id] = SourceProgress{ID: id, Watermark: st.Watermark, MaxTS: st.MaxTS, Idle: st.Idle}

@@ -73,11 +73,11 @@ func testRows(t testing.TB) map[string]any {
 		minute(60).String():         &processor.WindowState{Sketch: newSketch(t, 1, 0), Frames: 1, Final: true},
 		hour(1468242000).String():   &processor.WindowState{Sketch: newSketch(t, 250, 0), Frames: 417},
 		hour(1468245600).String():   &processor.WindowState{Sketch: newSketch(t, 0, 0)},
-		"ctl/0": &processor.Control{Watermark: 1468244395, Sources: map[int32]processor.SourceState{
+		"ctl/0": &processor.Control{Watermark: 1468244395, Inputs: map[int32]window.Progress{
 			0: {Watermark: 1468244395, MaxTS: 1468244400},
 			1: {Watermark: 1468244470, MaxTS: 1468244475, Idle: true},
 		}, Open: []window.Key{minute(1468244400), hour(1468242000)}},
-		"ctl/3": &processor.Control{Watermark: 1468244380, Sources: map[int32]processor.SourceState{
+		"ctl/3": &processor.Control{Watermark: 1468244380, Inputs: map[int32]window.Progress{
 			0: {Watermark: 1468244410, MaxTS: 1468244415},
 			2: {Watermark: math.MinInt64, MaxTS: math.MinInt64},
 		}, Open: []window.Key{minute(1468244460)}, Expiring: []window.Key{minute(60)}},
