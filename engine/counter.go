@@ -59,23 +59,12 @@ type Output interface {
 
 // Window is one window's running state.
 type Window struct {
-	Key    window.Key
-	Sketch *sketch.Sketch
-	// Frames counts accepted frames, LateFrames those that arrived after it was final.
-	Frames, LateFrames int64
-	Final              bool
-	Revision           int
+	Key window.Key
+	Count
 	// dirty: changed since its last record; earlyAt: event time of its last early record.
 	dirty   bool
 	earlyAt int64
 	index   int // in the open heap
-}
-
-// Result is the window's record as of now.
-func (w *Window) Result() codec.Result {
-	r := codec.NewResult(w.Key, w.Sketch.Estimate(), w.Frames)
-	r.Final, r.Revision, r.LateFrames = w.Final, w.Revision, w.LateFrames
-	return r
 }
 
 // byEnd orders windows by end, then granularity, then start: the order of finalisation, so
@@ -177,7 +166,7 @@ func (c *Counter) window(k window.Key) *Window {
 		return w
 	}
 	sk, _ := sketch.New(c.cfg.Precision) // Validate checked the precision
-	w := &Window{Key: k, Sketch: sk, earlyAt: math.MinInt64}
+	w := &Window{Key: k, Count: Count{Sketch: sk}, earlyAt: math.MinInt64}
 	c.byKey[k] = w
 	heap.Push(&c.open, w)
 	return w
@@ -189,7 +178,7 @@ func (c *Counter) advance(wm int64) {
 	for len(c.open) > 0 && c.open[0].Key.End() <= wm {
 		w := heap.Pop(&c.open).(*Window)
 		w.Final, w.dirty = true, false
-		c.out.Result(w.Result())
+		c.out.Result(w.Result(w.Key))
 		heap.Push(&c.final, w)
 	}
 	if len(c.dirty) > 0 {
@@ -197,7 +186,7 @@ func (c *Counter) advance(wm int64) {
 		for _, w := range c.dirty {
 			w.Revision++
 			w.dirty = false
-			c.out.Result(w.Result())
+			c.out.Result(w.Result(w.Key))
 		}
 		c.dirty = c.dirty[:0]
 	}
@@ -231,6 +220,6 @@ func (c *Counter) early() {
 	slices.SortFunc(due, byEnd)
 	for _, w := range due {
 		w.dirty, w.earlyAt = false, now
-		c.out.Result(w.Result())
+		c.out.Result(w.Result(w.Key))
 	}
 }

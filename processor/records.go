@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/kuniq/kuniq/codec"
+	"github.com/kuniq/kuniq/engine"
 	"github.com/kuniq/kuniq/sketch"
 	"github.com/kuniq/kuniq/window"
 )
@@ -154,12 +155,10 @@ func (CommandCodec) Decode(b []byte) (any, error) {
 	return c, r.done()
 }
 
-// WindowState is a window's row in the stage-2 table.
+// WindowState is a window's row in the stage-2 table: its count (whose Result is the record
+// published for it) and what stage 2 needs to keep that count exact.
 type WindowState struct {
-	Sketch             *sketch.Sketch
-	Frames, LateFrames int64
-	Final              bool
-	Revision           int
+	engine.Count
 	// EarlyAt is the wall time (unix ms) of the last early record: at most one per second.
 	EarlyAt int64
 	// Upto is, per input partition, the position of the last flush counted in Frames (2×Last,
@@ -225,8 +224,8 @@ func (TableCodec) Decode(b []byte) (any, error) {
 	}
 	switch kind {
 	case kindWindow:
-		s := &WindowState{Frames: r.varint(), LateFrames: r.varint(), Final: r.byte() == 1,
-			Revision: int(r.varint()), EarlyAt: r.varint()}
+		s := &WindowState{Count: engine.Count{Frames: r.varint(), LateFrames: r.varint(), Final: r.byte() == 1,
+			Revision: int(r.varint())}, EarlyAt: r.varint()}
 		n := r.count()
 		if n > 0 {
 			s.Upto = make(map[int32]int64, n)

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/kuniq/kuniq/engine"
 	"github.com/kuniq/kuniq/sketch"
 	"github.com/kuniq/kuniq/window"
 )
@@ -38,8 +39,8 @@ func TestPipelineRecordsRoundTrip(t *testing.T) {
 		{"mark live", PartialsCodec{}, &Mark{Source: 1, Watermark: 1468244395, MaxTS: 1468244400}},
 		{"register", CommandCodec{}, &Command{Op: OpRegister, Window: month}},
 		{"finalize", CommandCodec{}, &Command{Op: OpFinalize}},
-		{"window", TableCodec{}, &WindowState{Sketch: testSketch(t, 50), Frames: 60, LateFrames: 2, Final: true, Revision: 1, EarlyAt: 1700000000123, Upto: map[int32]int64{0: 10, 3: 99}}},
-		{"window fresh", TableCodec{}, &WindowState{Sketch: testSketch(t, 0)}},
+		{"window", TableCodec{}, &WindowState{Count: engine.Count{Sketch: testSketch(t, 50), Frames: 60, LateFrames: 2, Final: true, Revision: 1}, EarlyAt: 1700000000123, Upto: map[int32]int64{0: 10, 3: 99}}},
+		{"window fresh", TableCodec{}, &WindowState{Count: engine.Count{Sketch: testSketch(t, 0)}}},
 		{"control", TableCodec{}, &Control{Watermark: 1468244395, Inputs: map[int32]window.Progress{0: {Watermark: 1468244395, MaxTS: 1468244400}, 1: {Watermark: math.MinInt64, MaxTS: math.MinInt64, Idle: true}}, Open: []window.Key{minute, month}, Expiring: []window.Key{minute}}},
 	} {
 		b, err := tc.codec.Encode(tc.v)
@@ -110,7 +111,7 @@ func FuzzDecodePipeline(f *testing.F) {
 	p, _ := PartialsCodec{}.Encode(&Partial{Source: 1, Frames: 2, Sketch: testSketch(f, 10)})
 	m, _ := PartialsCodec{}.Encode(&Mark{Source: 1, Watermark: 5})
 	c, _ := TableCodec{}.Encode(&Control{Open: []window.Key{{Granularity: window.Hour, Start: 3600}}})
-	w, _ := TableCodec{}.Encode(&WindowState{Sketch: testSketch(f, 3), Upto: map[int32]int64{1: 2}})
+	w, _ := TableCodec{}.Encode(&WindowState{Count: engine.Count{Sketch: testSketch(f, 3)}, Upto: map[int32]int64{1: 2}})
 	for _, seed := range [][]byte{p, m, c, w} {
 		f.Add(seed)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/lovoo/goka"
 
 	"github.com/kuniq/kuniq/codec"
+	"github.com/kuniq/kuniq/engine"
 	"github.com/kuniq/kuniq/sketch"
 	"github.com/kuniq/kuniq/window"
 )
@@ -102,7 +103,7 @@ func (w *Windows) merge(ctx goka.Context, p *Partial) {
 	created := st == nil
 	if created {
 		s, _ := sketch.New(w.cfg.Engine.Precision)
-		st = &WindowState{Sketch: s, Upto: map[int32]int64{}}
+		st = &WindowState{Count: engine.Count{Sketch: s}, Upto: map[int32]int64{}}
 	}
 	if st.Upto == nil {
 		st.Upto = map[int32]int64{}
@@ -157,9 +158,7 @@ func flushPosition(p *Partial) int64 {
 
 func (w *Windows) publish(ctx goka.Context, st *WindowState) {
 	key, _ := window.ParseKey(ctx.Key())
-	r := codec.NewResult(key, st.Sketch.Estimate(), st.Frames)
-	r.Final, r.Revision, r.LateFrames = st.Final, st.Revision, st.LateFrames
-	ctx.Emit(w.cfg.Output, ctx.Key(), r)
+	ctx.Emit(w.cfg.Output, ctx.Key(), st.Result(key))
 }
 
 func (w *Windows) control(ctx goka.Context) *Control {

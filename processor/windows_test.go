@@ -242,6 +242,10 @@ func TestWindowsFinal(t *testing.T) {
 					if !r.Final || r.Revision != 0 || r.LateFrames != 0 || r.Uniques != w.Uniques || r.Frames != w.Frames {
 						t.Errorf("step %d: record %+v, want final revision 0, uniques %d, frames %d", i, r, w.Uniques, w.Frames)
 					}
+					// The view reads rows through the same function: what it shows is what was published.
+					if row := s.row(k); row == nil || row.Result(k) != r {
+						t.Errorf("step %d: record %+v, but its row reads as %+v", i, r, row)
+					}
 				}
 				for _, k := range st.wantFinal {
 					if !got[k] {

@@ -3,10 +3,10 @@
 // `kuniq view` prints and the HTTP API and page `kuniq serve` answers.
 //
 // What goes in: the table's rows, decoded by processor.TableCodec. Window rows (key
-// "<granularity>/<start>", a *processor.WindowState) become codec.Result records: uniques is the
-// row's sketch estimate, frames, final, revision and late_frames are copied from the row, so a
-// record read here equals the one the pipeline published for the same row state. Control rows
-// (keys "ctl/N", a *processor.Control per stage-2 partition) become a Progress: the watermark and
+// "<granularity>/<start>", a *processor.WindowState) become codec.Result records through the
+// row's engine.Count.Result, the function stage 2 publishes with: a record read here equals the
+// one the pipeline published for the same row state, by construction. Control rows (keys
+// "ctl/N", a *processor.Control per stage-2 partition) become a Progress: the watermark and
 // every input partition's clock, for display.
 //
 // What it guarantees:

@@ -15,6 +15,7 @@ import (
 	"github.com/lovoo/goka"
 
 	"github.com/kuniq/kuniq/codec"
+	"github.com/kuniq/kuniq/engine"
 	"github.com/kuniq/kuniq/internal/kafkatest"
 	"github.com/kuniq/kuniq/kafka"
 	"github.com/kuniq/kuniq/processor"
@@ -128,7 +129,7 @@ func TestIntegrationView(t *testing.T) {
 		}
 		for _, r := range got {
 			src := rows[r.Key().String()].(*processor.WindowState)
-			if w := Result(r.Key(), src); r != w {
+			if w := src.Result(r.Key()); r != w {
 				t.Errorf("Windows: %+v, want %+v", r, w)
 			}
 		}
@@ -173,7 +174,7 @@ func TestIntegrationView(t *testing.T) {
 		}
 
 		// A row written while the view runs reaches it (the pipeline finalising a window).
-		update := &processor.WindowState{Sketch: newSketch(t, 300, 50), Frames: 400, Final: true}
+		update := &processor.WindowState{Count: engine.Count{Sketch: newSketch(t, 300, 50), Frames: 400, Final: true}}
 		emitRows(t, kc, table, map[string]any{minute(1468244400).String(): update})
 		deadline := time.Now().Add(20 * time.Second)
 		for {

@@ -119,21 +119,7 @@ func get(gv *goka.View, k window.Key) (codec.Result, bool, error) {
 	if !ok {
 		return codec.Result{}, false, fmt.Errorf("row %v holds %T, want a window", k, val)
 	}
-	return Result(k, s), true, nil
-}
-
-// Result is the record of window k in state s, as the pipeline publishes it: uniques is the
-// sketch's estimate (0 for a row without sketch).
-func Result(k window.Key, s *processor.WindowState) codec.Result {
-	var uniques uint64
-	if s.Sketch != nil {
-		uniques = s.Sketch.Estimate()
-	}
-	r := codec.NewResult(k, uniques, s.Frames)
-	r.Final = s.Final
-	r.Revision = s.Revision
-	r.LateFrames = s.LateFrames
-	return r
+	return s.Result(k), true, nil
 }
 
 // Progress is the pipeline's event-time progress, read from the control rows.

