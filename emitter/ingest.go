@@ -118,11 +118,11 @@ func NewIngest(cfg Config) (*Ingest, error) {
 	return &Ingest{cfg: cfg}, nil
 }
 
-// saramaConfig is the producer configuration: kuniq's (lz4, protocol version) plus what ingest
-// needs: acks returned (Run counts them), FNV-1a hash partitioning (what Goka's emitters and
-// processors use, so a frame lands where a Goka emitter would put it), big batches, order kept
-// across retries (idempotent producer), and no topic auto-creation (a missing topic is an
-// error, not a one-partition surprise).
+// saramaConfig is the producer configuration: kuniq's (lz4, protocol version, no topic
+// auto-creation, so a missing topic is an error and not a one-partition surprise) plus what
+// ingest needs: acks returned (Run counts them), FNV-1a hash partitioning (what Goka's emitters
+// and processors use, so a frame lands where a Goka emitter would put it), big batches, and
+// order kept across retries (one request in flight; see below).
 func (in *Ingest) saramaConfig() *sarama.Config {
 	sc := in.cfg.Kafka.Sarama()
 	sc.Producer.Return.Successes = true
@@ -144,7 +144,6 @@ func (in *Ingest) saramaConfig() *sarama.Config {
 	if sc.Producer.Retry.Max < 5 {
 		sc.Producer.Retry.Max = 5
 	}
-	sc.Metadata.AllowAutoTopicCreation = false
 	return sc
 }
 

@@ -180,7 +180,7 @@ func (in *instance) kill() {
 // results reads the output topic.
 func (c *cluster) results() []codec.Result {
 	c.t.Helper()
-	recs, err := kafkatest.ReadAll(c.kc, c.output)
+	recs, err := c.kc.ReadAll(c.output)
 	if errors.Is(err, sarama.ErrUnknownTopicOrPartition) {
 		return nil // the instance has not created its output topic yet
 	}
@@ -248,7 +248,7 @@ func (c *cluster) waitSettled(quiet time.Duration) []codec.Result {
 // deadLetters reads the dead-letter topic: reasons counted.
 func (c *cluster) deadLetters() map[string]int {
 	c.t.Helper()
-	recs, err := kafkatest.ReadAll(c.kc, c.dlq)
+	recs, err := c.kc.ReadAll(c.dlq)
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -232,12 +232,6 @@ type batch struct {
 	mark    Mark
 }
 
-// flush flushes one partition (see flushMany).
-func (p *PreAgg) flush(pt *partition, closing bool) (empty bool, err error) {
-	empties, err := p.flushMany([]*partition{pt}, []bool{closing})
-	return empties[0], err
-}
-
 // flushMany sends the partitions' partials and dead letters, waits for Kafka to acknowledge
 // them, broadcasts each partition's mark, waits again, and then releases the commits of the
 // frames the flush covered. All partitions go in one round, so a flush costs two producer

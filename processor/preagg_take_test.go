@@ -131,7 +131,7 @@ func TestPreAggGuardHoldsCommits(t *testing.T) {
 	for _, st := range steps {
 		h.add(st.ts...)
 		h.released = nil
-		if _, err := h.pa.flush(h.pt, st.closing); err != nil {
+		if _, err := h.pa.flushMany([]*partition{h.pt}, []bool{st.closing}); err != nil {
 			t.Fatalf("%s: flush: %v", st.name, err)
 		}
 		if !slices.Equal(h.released, st.wantReleased) {
@@ -186,7 +186,7 @@ func TestPreAggSettleFlushLast(t *testing.T) {
 	jump := t0 + 11*60 // beyond MaxJump (10 min), in the same hour
 	h.add(t0, t0+1, t0+2, t0+3, jump, jump)
 	for _, closing := range []bool{false, true} {
-		if _, err := h.pa.flush(h.pt, closing); err != nil {
+		if _, err := h.pa.flushMany([]*partition{h.pt}, []bool{closing}); err != nil {
 			t.Fatal(err)
 		}
 	}
