@@ -262,10 +262,10 @@ func (p *PreAgg) flushMany(pts []*partition, closing []bool) (empty []bool, err 
 		sort.Slice(keys, func(i, j int) bool { return keys[i].End() < keys[j].End() })
 		for _, k := range keys {
 			w := b.windows[k]
-			emit(p.partials, k.String(), &Partial{Source: pts[i].id, First: b.first, Last: b.last, Frames: w.frames, Sketch: w.sketch})
+			emit(p.partials, k.String(), &Partial{Partition: pts[i].id, First: b.first, Last: b.last, Frames: w.frames, Sketch: w.sketch})
 		}
 		for _, d := range b.dead {
-			emit(p.dlq, fmt.Sprintf("%d/%d", d.Source, d.Offset), d)
+			emit(p.dlq, fmt.Sprintf("%d/%d", d.Partition, d.Offset), d)
 		}
 	}
 	empty = make([]bool, len(pts))
@@ -357,7 +357,7 @@ func (pt *partition) take(idleTimeout time.Duration, closing, atEnd bool) batch 
 	}
 	b.release = pt.commits[:cut:cut]
 	pt.commits = append([]heldCommit(nil), pt.commits[cut:]...)
-	b.mark = Mark{Source: pt.id, Watermark: pt.src.Watermark(), MaxTS: pt.src.MaxTS(), Idle: idle}
+	b.mark = Mark{Partition: pt.id, Watermark: pt.src.Watermark(), MaxTS: pt.src.MaxTS(), Idle: idle}
 	if b.mark.Watermark == math.MinInt64 {
 		b.mark.MaxTS = math.MinInt64
 	}

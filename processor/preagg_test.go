@@ -275,10 +275,10 @@ func TestPreAggSample(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Stage 2 counts a partial's frames only if its Last is new for its source.
-			if prev, ok := lastBySrc[p.Source]; ok && p.Last <= prev {
-				t.Errorf("%s: partial Last %d after %d from source %d: stage 2 would drop its %d frames", k, p.Last, prev, p.Source, p.Frames)
+			if prev, ok := lastBySrc[p.Partition]; ok && p.Last <= prev {
+				t.Errorf("%s: partial Last %d after %d from source %d: stage 2 would drop its %d frames", k, p.Last, prev, p.Partition, p.Frames)
 			}
-			lastBySrc[p.Source] = p.Last
+			lastBySrc[p.Partition] = p.Last
 		}
 		if frames != w.Frames {
 			t.Errorf("%s: partials hold %d frames, want %d", k, frames, w.Frames)
@@ -294,8 +294,8 @@ func TestPreAggSample(t *testing.T) {
 	}
 	for i := range min(len(dead), len(want.dead)) {
 		g, w := dead[i], want.dead[i]
-		if g.Reason != w.Reason || g.Offset != w.Offset || g.Source != 0 || g.Frame != w.Frame {
-			t.Errorf("dead letter %d = {%s %d/%d %.30q}, want {%s 0/%d %.30q}", i, g.Reason, g.Source, g.Offset, g.Frame, w.Reason, w.Offset, w.Frame)
+		if g.Reason != w.Reason || g.Offset != w.Offset || g.Partition != 0 || g.Frame != w.Frame {
+			t.Errorf("dead letter %d = {%s %d/%d %.30q}, want {%s 0/%d %.30q}", i, g.Reason, g.Partition, g.Offset, g.Frame, w.Reason, w.Offset, w.Frame)
 		}
 	}
 	for off, l := range bad {
@@ -328,7 +328,7 @@ func TestPreAggSample(t *testing.T) {
 	}
 	last := out.marks[len(out.marks)-1]
 	wantWM := maxTS - int64(cfg.Engine.Clock.OutOfOrder/time.Second)
-	if last.Source != 0 || last.MaxTS != maxTS || last.Watermark != wantWM || last.Idle {
+	if last.Partition != 0 || last.MaxTS != maxTS || last.Watermark != wantWM || last.Idle {
 		t.Errorf("last mark = %+v, want source 0, max ts %d, watermark %d, not idle", *last, maxTS, wantWM)
 	}
 }

@@ -37,7 +37,7 @@ var ErrRecord = errors.New("processor: bad pipeline record")
 // Partial is one flush of one input partition's frames for one window: a sketch of their
 // uids and how many frames it holds. Key: the window (window.Key.String()).
 type Partial struct {
-	Source int32 // input partition
+	Partition int32 // the input partition the frames came from
 	// First and Last are the input offsets the flush read (all its frames, of every window):
 	// stage 2 uses them to count each flush's frames once. First is -1 for a flush that read no
 	// new frame and only settled frames the bit-flip guard held (Last is then the previous
@@ -50,10 +50,11 @@ type Partial struct {
 // Mark is an input partition's progress, broadcast to every stage-2 partition after the
 // partials it covers were acknowledged. Key: the stage-2 partition's control key.
 type Mark struct {
-	Source int32
-	// Watermark and MaxTS of the source's clock; math.MinInt64 until it has anchored.
+	Partition int32 // the input partition whose progress this is
+	// Watermark and MaxTS of the partition's clock; math.MinInt64 until it has anchored.
 	Watermark, MaxTS int64
-	// Idle: the source saw no frame for the idle timeout; it must not hold windows open.
+	// Idle: the partition was read to its end and saw no frame for the idle timeout; it
+	// must not hold windows open.
 	Idle bool
 }
 
@@ -65,14 +66,14 @@ func (PartialsCodec) Encode(v any) ([]byte, error) {
 	switch m := v.(type) {
 	case *Partial:
 		b := []byte{magic, kindPartial, pipelineVers}
-		b = binary.AppendVarint(b, int64(m.Source))
+		b = binary.AppendVarint(b, int64(m.Partition))
 		b = binary.AppendVarint(b, m.First)
 		b = binary.AppendVarint(b, m.Last)
 		b = binary.AppendVarint(b, m.Frames)
 		return codec.AppendSketch(b, m.Sketch)
 	case *Mark:
 		b := []byte{magic, kindMark, pipelineVers}
-		b = binary.AppendVarint(b, int64(m.Source))
+		b = binary.AppendVarint(b, int64(m.Partition))
 		b = binary.AppendVarint(b, m.Watermark)
 		b = binary.AppendVarint(b, m.MaxTS)
 		return append(b, boolByte(m.Idle)), nil
@@ -88,7 +89,7 @@ func (PartialsCodec) Decode(b []byte) (any, error) {
 	}
 	switch kind {
 	case kindPartial:
-		p := &Partial{Source: int32(r.varint()), First: r.varint(), Last: r.varint(), Frames: r.varint()}
+		p := &Partial{Partition: int32(r.varint()), First: r.varint(), Last: r.varint(), Frames: r.varint()}
 		if r.err != nil {
 			return nil, r.err
 		}
@@ -97,7 +98,7 @@ func (PartialsCodec) Decode(b []byte) (any, error) {
 		}
 		return p, nil
 	case kindMark:
-		m := &Mark{Source: int32(r.varint()), Watermark: r.varint(), MaxTS: r.varint(), Idle: r.byte() == 1}
+		m := &Mark{Partition: int32(r.varint()), Watermark: r.varint(), MaxTS: r.varint(), Idle: r.byte() == 1}
 		return m, r.done()
 	}
 	return nil, fmt.Errorf("%w: kind %q on the partials topic", ErrRecord, kind)

@@ -33,10 +33,10 @@ func TestPipelineRecordsRoundTrip(t *testing.T) {
 		}
 		v any
 	}{
-		{"partial", PartialsCodec{}, &Partial{Source: 3, First: 100, Last: 5099, Frames: 1234, Sketch: testSketch(t, 1000)}},
-		{"dense partial", PartialsCodec{}, &Partial{Source: 0, First: 0, Last: 0, Frames: 1, Sketch: testSketch(t, 20000)}},
-		{"mark", PartialsCodec{}, &Mark{Source: 7, Watermark: math.MinInt64, MaxTS: math.MinInt64, Idle: true}},
-		{"mark live", PartialsCodec{}, &Mark{Source: 1, Watermark: 1468244395, MaxTS: 1468244400}},
+		{"partial", PartialsCodec{}, &Partial{Partition: 3, First: 100, Last: 5099, Frames: 1234, Sketch: testSketch(t, 1000)}},
+		{"dense partial", PartialsCodec{}, &Partial{Partition: 0, First: 0, Last: 0, Frames: 1, Sketch: testSketch(t, 20000)}},
+		{"mark", PartialsCodec{}, &Mark{Partition: 7, Watermark: math.MinInt64, MaxTS: math.MinInt64, Idle: true}},
+		{"mark live", PartialsCodec{}, &Mark{Partition: 1, Watermark: 1468244395, MaxTS: 1468244400}},
 		{"register", CommandCodec{}, &Command{Op: OpRegister, Window: month}},
 		{"finalize", CommandCodec{}, &Command{Op: OpFinalize}},
 		{"window", TableCodec{}, &WindowState{Count: engine.Count{Sketch: testSketch(t, 50), Frames: 60, LateFrames: 2, Final: true, Revision: 1}, EarlyAt: 1700000000123, Upto: map[int32]int64{0: 10, 3: 99}}},
@@ -108,8 +108,8 @@ func TestPipelineDecodeRejects(t *testing.T) {
 }
 
 func FuzzDecodePipeline(f *testing.F) {
-	p, _ := PartialsCodec{}.Encode(&Partial{Source: 1, Frames: 2, Sketch: testSketch(f, 10)})
-	m, _ := PartialsCodec{}.Encode(&Mark{Source: 1, Watermark: 5})
+	p, _ := PartialsCodec{}.Encode(&Partial{Partition: 1, Frames: 2, Sketch: testSketch(f, 10)})
+	m, _ := PartialsCodec{}.Encode(&Mark{Partition: 1, Watermark: 5})
 	c, _ := TableCodec{}.Encode(&Control{Open: []window.Key{{Granularity: window.Hour, Start: 3600}}})
 	w, _ := TableCodec{}.Encode(&WindowState{Count: engine.Count{Sketch: testSketch(f, 3)}, Upto: map[int32]int64{1: 2}})
 	for _, seed := range [][]byte{p, m, c, w} {

@@ -112,12 +112,12 @@ func (w *Windows) merge(ctx goka.Context, p *Partial) {
 		// Precision differs from the table's: a misconfigured instance. Stop, do not mix.
 		ctx.Fail(fmt.Errorf("window %s: %w (is another instance running with a different --precision?)", key, err))
 	}
-	upto, seen := st.Upto[p.Source]
+	upto, seen := st.Upto[p.Partition]
 	pos := flushPosition(p)
 	fresh := !seen || pos > upto
 	if fresh {
 		st.Frames += p.Frames
-		st.Upto[p.Source] = pos
+		st.Upto[p.Partition] = pos
 	}
 	switch {
 	case !st.Final:
@@ -172,11 +172,11 @@ func (w *Windows) control(ctx goka.Context) *Control {
 // mark records an input partition's progress and finalises what the input's watermark passed.
 func (w *Windows) mark(ctx goka.Context, m *Mark) {
 	ctl := w.control(ctx)
-	prev, ok := ctl.Inputs[m.Source]
+	prev, ok := ctl.Inputs[m.Partition]
 	if !ok {
 		prev = window.NotHeard
 	}
-	ctl.Inputs[m.Source] = prev.Advance(window.Progress{Watermark: m.Watermark, MaxTS: m.MaxTS, Idle: m.Idle})
+	ctl.Inputs[m.Partition] = prev.Advance(window.Progress{Watermark: m.Watermark, MaxTS: m.MaxTS, Idle: m.Idle})
 	wm, allIdle := w.combined(ctl)
 	ctl.Watermark = max(ctl.Watermark, wm)
 	w.finalize(ctx, ctl, allIdle)

@@ -144,7 +144,7 @@ type part struct {
 }
 
 func (p part) partial(t testing.TB) *Partial {
-	return &Partial{Source: p.src, First: p.last - p.frames + 1, Last: p.last, Frames: p.frames, Sketch: users(t, p.from, p.to)}
+	return &Partial{Partition: p.src, First: p.last - p.frames + 1, Last: p.last, Frames: p.frames, Sketch: users(t, p.from, p.to)}
 }
 
 func TestWindowsMerge(t *testing.T) {
@@ -196,7 +196,7 @@ func TestWindowsFinal(t *testing.T) {
 		mark      Mark
 		wantFinal []window.Key // records published by this mark, in any order
 	}
-	wm := func(w int64) Mark { return Mark{Source: 0, Watermark: w, MaxTS: w + 5} }
+	wm := func(w int64) Mark { return Mark{Partition: 0, Watermark: w, MaxTS: w + 5} }
 	tests := []struct {
 		name  string
 		steps []step
@@ -392,7 +392,7 @@ func TestWindowsPrecisionMismatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	other.Insert([]byte("user-x"))
-	s.partial(minute0, &Partial{Source: 0, First: 10, Last: 10, Frames: 1, Sketch: other})
+	s.partial(minute0, &Partial{Partition: 0, First: 10, Last: 10, Frames: 1, Sketch: other})
 	select {
 	case err := <-s.errc:
 		if err == nil || !strings.Contains(err.Error(), "precision") {

@@ -138,8 +138,8 @@ func TestIntegrationView(t *testing.T) {
 			t.Errorf("Get(hour) = %+v, %v, %v; want 250 uniques, 417 frames", r, ok, err)
 		}
 		p, err := v.Progress()
-		if err != nil || p.Partitions != 2 || p.Watermark != 1468244380 || len(p.Sources) != 3 {
-			t.Errorf("Progress() = %+v, %v; want 2 partitions, watermark 1468244380, 3 sources", p, err)
+		if err != nil || p.Partitions != 2 || p.Watermark != 1468244380 || len(p.Inputs) != 3 {
+			t.Errorf("Progress() = %+v, %v; want 2 partitions, watermark 1468244380, 3 inputs", p, err)
 		}
 	}
 

@@ -201,14 +201,14 @@ func TestProgress(t *testing.T) {
 		Watermark:  1468244380, // the slower stage-2 partition holds windows open
 		Open:       3,
 		Expiring:   1,
-		Sources: []SourceProgress{
+		Inputs: []InputProgress{
 			{ID: 0, Watermark: 1468244410, MaxTS: 1468244415}, // the most advanced report
 			{ID: 1, Watermark: 1468244470, MaxTS: 1468244475, Idle: true},
 			{ID: 2, Watermark: math.MinInt64, MaxTS: math.MinInt64},
 		},
 	}
 	if got.Partitions != want.Partitions || got.Watermark != want.Watermark || got.Open != want.Open ||
-		got.Expiring != want.Expiring || !slices.Equal(got.Sources, want.Sources) {
+		got.Expiring != want.Expiring || !slices.Equal(got.Inputs, want.Inputs) {
 		t.Errorf("Progress() = %+v, want %+v", got, want)
 	}
 }
@@ -219,7 +219,7 @@ func TestProgressEmpty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Partitions != 0 || got.Watermark != math.MinInt64 || len(got.Sources) != 0 {
+	if got.Partitions != 0 || got.Watermark != math.MinInt64 || len(got.Inputs) != 0 {
 		t.Errorf("Progress() of an empty table = %+v, want no partitions and watermark MinInt64", got)
 	}
 }

@@ -173,7 +173,7 @@ func TestStartEndMatchTime(t *testing.T) {
 // TestStartEndExtremes checks the invariants at the edges of the supported
 // range, where time.Time itself cannot serve as a reference.
 func TestStartEndExtremes(t *testing.T) {
-	for _, ts := range []int64{MinTS, MinTS + 1, MaxTS - 1, MaxTS, -1 << 62, 1 << 62} {
+	for _, ts := range []int64{MinWindowTS, MinWindowTS + 1, MaxWindowTS - 1, MaxWindowTS, -1 << 62, 1 << 62} {
 		for _, g := range All {
 			start, end := g.Start(ts), g.End(ts)
 			if !(start <= ts && ts < end) {

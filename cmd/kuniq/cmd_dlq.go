@@ -47,7 +47,7 @@ func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			if len(frame) > 120 {
 				frame = frame[:120] + "…"
 			}
-			fmt.Fprintf(stdout, "            partition %d offset %d ts %d: %q\n", d.Source, d.Offset, d.TS, frame)
+			fmt.Fprintf(stdout, "            partition %d offset %d ts %d: %q\n", d.Partition, d.Offset, d.TS, frame)
 		}
 	}
 	return nil
