@@ -23,10 +23,10 @@ type Windows struct {
 	now     func() time.Time
 }
 
-// NewWindows returns stage 2 for an input of inputPartitions partitions and a partials topic
-// of stage2Partitions.
-func NewWindows(cfg Config, inputPartitions, stage2Partitions int) *Windows {
-	return &Windows{cfg: cfg, inputs: inputPartitions, ctlKeys: ControlKeys(stage2Partitions), now: time.Now}
+// NewWindows returns stage 2 for an input of the given number of partitions; the partials
+// topic and the table have as many (Topology).
+func NewWindows(cfg Config, partitions int) *Windows {
+	return &Windows{cfg: cfg, inputs: partitions, ctlKeys: ControlKeys(partitions), now: time.Now}
 }
 
 // Graph is stage 2's Goka group.
