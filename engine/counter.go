@@ -91,16 +91,16 @@ func (h *windowHeap) Pop() any {
 // Counter counts one input: a Source plus its windows. Feed frames with Add in arrival order
 // and call Close at the end of input. It is not safe for concurrent use.
 type Counter struct {
-	cfg    Config
-	out    Output
-	src    *Source
-	byKey  map[window.Key]*Window
-	open   windowHeap // not yet final, by end
-	final  windowHeap // final, kept until no frame can reach them, by end
-	dirty  []*Window  // final windows with late frames, awaiting their correction
-	recent [8]*Window // the current window per granularity: most frames hit it
-	wm     int64      // watermark of the last advance
-	lateNs int64
+	cfg      Config
+	out      Output
+	src      *Source
+	byKey    map[window.Key]*Window
+	open     windowHeap // not yet final, by end
+	final    windowHeap // final, kept until no frame can reach them, by end
+	dirty    []*Window  // final windows with late frames, awaiting their correction
+	recent   [8]*Window // the current window per granularity: most frames hit it
+	wm       int64      // watermark of the last advance
+	lateSecs int64      // the allowed lateness in seconds, the unit of ts
 }
 
 // NewCounter returns a Counter writing to out.
@@ -109,7 +109,7 @@ func NewCounter(cfg Config, out Output) (*Counter, error) {
 		return nil, fmt.Errorf("engine config: %w", err)
 	}
 	c := &Counter{cfg: cfg, out: out, byKey: map[window.Key]*Window{}, wm: math.MinInt64}
-	c.lateNs = int64(cfg.Clock.Lateness / time.Second)
+	c.lateSecs = int64(cfg.Clock.Lateness / time.Second)
 	c.src = NewSource(0, cfg.Granularities, cfg.Clock, (*counterSink)(c))
 	return c, nil
 }
@@ -195,7 +195,7 @@ func (c *Counter) advance(wm int64) {
 	}
 	// A window that ends Lateness before the watermark can get no frame: the clock calls any
 	// frame older than watermark - Lateness late.
-	horizon := wm - c.lateNs
+	horizon := wm - c.lateSecs
 	if wm == math.MaxInt64 {
 		horizon = wm
 	}

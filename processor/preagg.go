@@ -23,7 +23,7 @@ type Emitter interface {
 }
 
 // PreAgg is stage 1: frames in, partials, marks and dead letters out. Build it with NewPreAgg,
-// then run Processor() and Run(ctx) (the flusher) side by side.
+// then run a goka.Processor of Graph() and Run(ctx) (the flusher) side by side.
 type PreAgg struct {
 	cfg      Config
 	partials Emitter

@@ -20,9 +20,11 @@
 //   - Reads are safe for concurrent use, also while Run shuts down: once the storage starts
 //     closing, queries return ErrClosed instead of touching closed LevelDB handles.
 //
-// Storage: with Config.StateDir set, each partition is a LevelDB under <StateDir>/view, kept
-// across restarts so a restart replays only the new part of the table. LevelDB locks its
-// directory: a view and a processor need different directories (processor: <dir>/processor).
+// Storage: with Config.StateDir set, each partition is a LevelDB in
+// <StateDir>/view/<table>.<partition>, kept across restarts so a restart replays only the new
+// part of the table. LevelDB locks its directory, and `kuniq run` keeps its table in
+// <state-dir>/<app>/<table>.<partition>, so a view and a processor may share one --state-dir
+// (unless the app is called "view").
 // Without StateDir the rows live in memory and each start replays the whole compacted table,
 // which is what a one-shot `kuniq view` wants.
 package view
