@@ -54,7 +54,7 @@ type Stats struct {
 
 // jumpGuard is how many frames after a clock jump Late frames still go
 // below the pre-jump time too, so they are late whether or not the engine
-// has yet confirmed the jump (MISSION.md §4).
+// has yet confirmed the jump (docs/design.md, "Bit flips").
 const jumpGuard = 10_000
 
 // flushBytes is the write size of WriteTo.

@@ -14,7 +14,7 @@ import (
 // update rewrites the golden files under testdata/ instead of comparing with them.
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// sampleFile is the repo's 1,000 real challenge lines (MISSION.md §2).
+// sampleFile is the repo's 1,000 real challenge lines (docs/design.md, "Test data").
 const sampleFile = "../../testdata/challenge-sample-1000.jsonl"
 
 // kuniq runs the CLI in-process, as main does, and returns what it wrote.
@@ -101,7 +101,7 @@ func helpFlags(t *testing.T, help string) map[string]string {
 }
 
 func TestCommandHelpListsEveryFlagWithItsEnvTwin(t *testing.T) {
-	// Flags each command must have (MISSION.md §3 and the README); the help may list more.
+	// Flags each command must have (the README and docs/design.md); the help may list more.
 	must := map[string][]string{
 		"count":   {"granularity", "precision", "early", "dead-letters", "workers", "lateness", "out-of-order"},
 		"gen":     {"count", "rate", "pool", "seed", "out", "truth", "malformed-pct", "bitflip-pct"},
