@@ -14,6 +14,7 @@ import (
 	"github.com/kuniq/kuniq/emitter"
 	"github.com/kuniq/kuniq/gen"
 	"github.com/kuniq/kuniq/internal/kafkatest"
+	"github.com/kuniq/kuniq/internal/testkit"
 	"github.com/kuniq/kuniq/kafka"
 )
 
@@ -24,21 +25,8 @@ func testLines(t testing.TB, count, frameBytes int) ([]byte, [][]byte) {
 	cfg := gen.DefaultConfig()
 	cfg.Count, cfg.Pool, cfg.FrameBytes = count, 2000, frameBytes
 	cfg.MalformedPct, cfg.BitFlipPct, cfg.LatePct, cfg.DisorderPct = 3, 1, 1, 10
-	g, err := gen.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if _, err := g.WriteTo(&buf); err != nil {
-		t.Fatal(err)
-	}
-	var lines [][]byte
-	for line := range bytes.SplitSeq(buf.Bytes(), []byte("\n")) {
-		if len(bytes.Trim(line, " \t\r")) > 0 {
-			lines = append(lines, line)
-		}
-	}
-	return buf.Bytes(), lines
+	b, _ := testkit.Generate(t, cfg)
+	return b, testkit.Lines(b)
 }
 
 // record is what the read-back keeps of a record.

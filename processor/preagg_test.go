@@ -1,11 +1,8 @@
 package processor
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -17,6 +14,7 @@ import (
 
 	"github.com/kuniq/kuniq/codec"
 	"github.com/kuniq/kuniq/engine"
+	"github.com/kuniq/kuniq/internal/testkit"
 	"github.com/kuniq/kuniq/sketch"
 	"github.com/kuniq/kuniq/window"
 )
@@ -197,31 +195,12 @@ type collect struct {
 func (c *collect) Result(r codec.Result)         { c.results[r.Key()] = r }
 func (c *collect) DeadLetter(d codec.DeadLetter) { c.dead = append(c.dead, d) }
 
-func readLines(t testing.TB, path string) [][]byte {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var lines [][]byte
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		lines = append(lines, bytes.Clone(sc.Bytes()))
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return lines
-}
-
 // TestPreAggSample runs challenge frames and malformed ones through stage 1 with its flusher
 // and checks its output against `kuniq count`'s engine over the same frames: per window, the
 // partials' frames add up to the count and their union estimates the same uniques; every
 // malformed frame is a dead letter with its reason; marks follow the partials.
 func TestPreAggSample(t *testing.T) {
-	lines := readLines(t, "../testdata/challenge-sample-1000.jsonl")
+	lines := testkit.SampleLines(t)
 	if testing.Short() {
 		lines = lines[:200]
 	}

@@ -42,7 +42,7 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	var results []codec.Result
 	if *topic != "" {
-		if results, err = readTopic(kf, *topic); err != nil {
+		if results, err = truth.ReadTopic(kf.config(), *topic); err != nil {
 			return err
 		}
 	} else {
@@ -81,7 +81,7 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	if *refTopic != "" {
-		ref, err := readTopic(kf, *refTopic)
+		ref, err := truth.ReadTopic(kf.config(), *refTopic)
 		if err != nil {
 			return err
 		}
@@ -96,25 +96,6 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fmt.Fprintln(stdout, "OK: every window present and within the error bounds")
 	return nil
-}
-
-func readTopic(kf *kafkaFlags, topic string) ([]codec.Result, error) {
-	recs, err := kf.config().ReadAll(topic)
-	if err != nil {
-		return nil, err
-	}
-	var out []codec.Result
-	for _, r := range recs {
-		if r.Value == nil {
-			continue
-		}
-		res, err := codec.ParseResult(r.Value)
-		if err != nil {
-			return nil, fmt.Errorf("%s record %q: %w", topic, r.Key, err)
-		}
-		out = append(out, res)
-	}
-	return out, nil
 }
 
 // compareRuns prints exact, this run and the reference run side by side and fails unless the

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kuniq/kuniq/codec"
 	"github.com/kuniq/kuniq/gen"
+	"github.com/kuniq/kuniq/kafka"
 	"github.com/kuniq/kuniq/window"
 )
 
@@ -131,6 +132,31 @@ func ReadResults(r io.Reader) ([]codec.Result, error) {
 		out = append(out, res)
 	}
 	return out, sc.Err()
+}
+
+// ReadTopic reads the result records on a topic as it is now (kafka.Config.ReadAll), skipping
+// tombstones: the output of `kuniq run`. A record that is not a result, or lies under another
+// window's key, is an error wrapping codec.ErrResult; other errors are the broker's.
+func ReadTopic(kc kafka.Config, topic string) ([]codec.Result, error) {
+	recs, err := kc.ReadAll(topic)
+	if err != nil {
+		return nil, err
+	}
+	var out []codec.Result
+	for _, r := range recs {
+		if r.Value == nil {
+			continue
+		}
+		res, err := codec.ParseResult(r.Value)
+		if err != nil {
+			return nil, fmt.Errorf("%s record %q: %w", topic, r.Key, err)
+		}
+		if res.Key().String() != r.Key {
+			return nil, fmt.Errorf("%s record under key %q is for window %s: %w", topic, r.Key, res.Key(), codec.ErrResult)
+		}
+		out = append(out, res)
+	}
+	return out, nil
 }
 
 // Write prints the comparison as a table, one window per line, then a summary line.
