@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -34,8 +35,19 @@ func envName(flagName string) string {
 	return "KUNIQ_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-func (fs *flagSet) env(name string) (string, bool) {
-	return os.LookupEnv(envName(name))
+// envDefault is def, or the value of the flag's environment twin parsed with parse. A bad
+// value is remembered and reported by parse, like a bad flag.
+func envDefault[T any](fs *flagSet, name string, def T, parse func(string) (T, error)) T {
+	v, ok := os.LookupEnv(envName(name))
+	if !ok {
+		return def
+	}
+	x, err := parse(v)
+	if err != nil {
+		fs.envErrs = append(fs.envErrs, fmt.Errorf("%s=%q: %w", envName(name), v, err))
+		return def
+	}
+	return x
 }
 
 func (fs *flagSet) help(name, usage string) string {
@@ -43,68 +55,66 @@ func (fs *flagSet) help(name, usage string) string {
 }
 
 func (fs *flagSet) String(name, def, usage string) *string {
-	if v, ok := fs.env(name); ok {
-		def = v
-	}
-	return fs.FlagSet.String(name, def, fs.help(name, usage))
+	return fs.FlagSet.String(name, envDefault(fs, name, def, parseString), fs.help(name, usage))
 }
 
 func (fs *flagSet) Bool(name string, def bool, usage string) *bool {
-	if v, ok := fs.env(name); ok {
-		switch strings.ToLower(v) {
-		case "1", "true", "yes", "on":
-			def = true
-		case "0", "false", "no", "off", "":
-			def = false
-		default:
-			fs.envErrs = append(fs.envErrs, fmt.Errorf("%s=%q: not a boolean", envName(name), v))
-		}
-	}
-	return fs.FlagSet.Bool(name, def, fs.help(name, usage))
+	return fs.FlagSet.Bool(name, envDefault(fs, name, def, parseBool), fs.help(name, usage))
 }
 
 func (fs *flagSet) Int(name string, def int, usage string) *int {
-	if v, ok := fs.env(name); ok {
-		n, err := strconv.ParseInt(strings.TrimSpace(v), 0, strconv.IntSize)
-		if err != nil {
-			fs.envErrs = append(fs.envErrs, fmt.Errorf("%s=%q: not an integer", envName(name), v))
-		}
-		def = int(n)
-	}
-	return fs.FlagSet.Int(name, def, fs.help(name, usage))
+	return fs.FlagSet.Int(name, envDefault(fs, name, def, parseInt), fs.help(name, usage))
 }
 
 func (fs *flagSet) Uint64(name string, def uint64, usage string) *uint64 {
-	if v, ok := fs.env(name); ok {
-		n, err := strconv.ParseUint(strings.TrimSpace(v), 0, 64)
-		if err != nil {
-			fs.envErrs = append(fs.envErrs, fmt.Errorf("%s=%q: not an unsigned integer", envName(name), v))
-		}
-		def = n
-	}
-	return fs.FlagSet.Uint64(name, def, fs.help(name, usage))
+	return fs.FlagSet.Uint64(name, envDefault(fs, name, def, parseUint64), fs.help(name, usage))
 }
 
 func (fs *flagSet) Float64(name string, def float64, usage string) *float64 {
-	if v, ok := fs.env(name); ok {
-		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if err != nil {
-			fs.envErrs = append(fs.envErrs, fmt.Errorf("%s=%q: not a number", envName(name), v))
-		}
-		def = f
-	}
-	return fs.FlagSet.Float64(name, def, fs.help(name, usage))
+	return fs.FlagSet.Float64(name, envDefault(fs, name, def, parseFloat64), fs.help(name, usage))
 }
 
 func (fs *flagSet) Duration(name string, def time.Duration, usage string) *time.Duration {
-	if v, ok := fs.env(name); ok {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			fs.envErrs = append(fs.envErrs, fmt.Errorf("%s=%q: %w", envName(name), v, err))
-		}
-		def = d
+	return fs.FlagSet.Duration(name, envDefault(fs, name, def, time.ParseDuration), fs.help(name, usage))
+}
+
+// The parsers of environment values. Numbers follow the flag package's syntax (strconv, base
+// prefixes allowed) and may be surrounded by spaces; booleans also take yes/no and on/off.
+
+func parseString(s string) (string, error) { return s, nil }
+
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "1", "true", "yes", "on":
+		return true, nil
+	case "0", "false", "no", "off", "":
+		return false, nil
 	}
-	return fs.FlagSet.Duration(name, def, fs.help(name, usage))
+	return false, errors.New("not a boolean")
+}
+
+func parseInt(s string) (int, error) {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 0, strconv.IntSize)
+	if err != nil {
+		return 0, errors.New("not an integer")
+	}
+	return int(n), nil
+}
+
+func parseUint64(s string) (uint64, error) {
+	n, err := strconv.ParseUint(strings.TrimSpace(s), 0, 64)
+	if err != nil {
+		return 0, errors.New("not an unsigned integer")
+	}
+	return n, nil
+}
+
+func parseFloat64(s string) (float64, error) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil {
+		return 0, errors.New("not a number")
+	}
+	return f, nil
 }
 
 // parse parses args; a bad environment value is an error like a bad flag.
