@@ -3,6 +3,8 @@ package processor
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/lovoo/goka"
@@ -41,7 +43,8 @@ type Config struct {
 	EarlyInterval time.Duration
 	// Retention per granularity, in event time after the window's end; 0 keeps it forever.
 	Retention map[window.Granularity]time.Duration
-	// StateDir holds stage 2's LevelDB tables.
+	// StateDir holds stage 2's LevelDB tables, under StateDir/<app>; the default is
+	// <os.TempDir()>/kuniq.
 	StateDir string
 	Stage    Stage
 	// Options are passed to every Goka processor after kuniq's own (tests plug in a tester).
@@ -68,7 +71,7 @@ func DefaultConfig() Config {
 			window.Minute: 7 * 24 * time.Hour,
 			window.Hour:   90 * 24 * time.Hour,
 		},
-		StateDir: "/tmp/kuniq",
+		StateDir: filepath.Join(os.TempDir(), "kuniq"),
 		Stage:    StageBoth,
 	}
 }

@@ -43,7 +43,7 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var results []codec.Result
 	if *topic != "" {
 		if results, err = truth.ReadTopic(kf.config(), *topic); err != nil {
-			return err
+			return kf.explain(err)
 		}
 	} else {
 		in, closeIn, err := openInputs(fs.Args())
@@ -83,7 +83,7 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *refTopic != "" {
 		ref, err := truth.ReadTopic(kf.config(), *refTopic)
 		if err != nil {
-			return err
+			return kf.explain(err)
 		}
 		return compareRuns(stdout, rep, truth.Latest(results), truth.Latest(ref), "this run", "reference")
 	}

@@ -34,7 +34,7 @@ func addCountingFlags(fs *flagSet, defaultGranularity string) *countingFlags {
 	d := window.DefaultConfig()
 	return &countingFlags{
 		granularity: fs.String("granularity", defaultGranularity, "windows to count: comma list of minute,hour,day,week,month,year, or all"),
-		precision:   fs.Int("precision", sketch.DefaultPrecision, "HyperLogLog precision p (4..18): standard error 1.04/sqrt(2^p), 0.81% at 14"),
+		precision:   fs.Int("precision", sketch.DefaultPrecision, fmt.Sprintf("HyperLogLog precision p (%d..%d): standard error 1.04/sqrt(2^p), 0.81%% at 14", sketch.MinPrecision, sketch.MaxPrecision)),
 		outOfOrder:  fs.Duration("out-of-order", d.OutOfOrder, "allowed out-of-orderness: watermark = max ts - this"),
 		lateness:    fs.Duration("lateness", d.Lateness, "allowed lateness: frames older than watermark - this are dead letters"),
 		maxJump:     fs.Duration("max-jump", d.MaxJump, "a ts further than this ahead of the event time is held until confirmed (bit-flip guard)"),
@@ -48,8 +48,8 @@ func (f *countingFlags) engineConfig() (engine.Config, error) {
 	if err != nil {
 		return engine.Config{}, err
 	}
-	if *f.precision < 4 || *f.precision > 18 {
-		return engine.Config{}, fmt.Errorf("precision %d outside 4..18", *f.precision)
+	if *f.precision < sketch.MinPrecision || *f.precision > sketch.MaxPrecision {
+		return engine.Config{}, fmt.Errorf("--precision %d: want %d..%d", *f.precision, sketch.MinPrecision, sketch.MaxPrecision)
 	}
 	cfg := engine.DefaultConfig()
 	cfg.Granularities = gs
@@ -167,6 +167,10 @@ func printSummary(w io.Writer, st engine.Stats, finals int, bytesIn int64, took 
 		st.Accepted, st.DeadTotal(), dead.String(), finals)
 }
 
+// isGzip reports whether a file starting with magic is gzip-compressed (RFC 1952's ID1 ID2),
+// whatever its name.
+func isGzip(magic []byte) bool { return len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b }
+
 // openInputs concatenates the named files ("-" or none: stdin) into one stream, decompressing
 // gzip files (recognised by their magic bytes, whatever their name) and making sure each
 // file ends with a newline so the last line of one never merges with the first of the next.
@@ -193,7 +197,7 @@ func openInputs(names []string) (io.Reader, func(), error) {
 			r = f
 		}
 		br := bufio.NewReaderSize(r, 1<<20)
-		if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		if magic, _ := br.Peek(2); isGzip(magic) {
 			gz, err := gzip.NewReader(br)
 			if err != nil {
 				closeAll()

@@ -22,7 +22,7 @@ func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	recs, err := kf.config().ReadAll(*topic)
 	if err != nil {
-		return err
+		return kf.explain(err)
 	}
 	byReason := map[string][]codec.DeadLetter{}
 	for _, r := range recs {

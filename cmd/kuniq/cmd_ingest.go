@@ -16,7 +16,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	d := emitter.DefaultConfig()
 	fs := newFlagSet("ingest", "ingest [flags] FILE...  ('-': stdin; .gz read transparently)")
 	fs.SetOutput(stderr)
-	brokers := fs.String("brokers", kafka.DefaultBrokers, "Kafka bootstrap brokers, comma separated")
+	kf := addKafkaFlags(fs)
 	topic := fs.String("input", d.Topic, "input topic to produce frames into")
 	partitions := fs.Int("partitions", 4, "partitions of the input topic when ingest creates it")
 	keying := fs.String("key", d.Keying.String(), "record key: uid (the frame's root uid; a user stays on one partition) or hash (CRC-32C of the line)")
@@ -29,7 +29,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("ingest needs at least one FILE ('-' for stdin)")
 	}
 	cfg := d
-	cfg.Kafka.Brokers = kafka.ParseBrokers(*brokers)
+	cfg.Kafka = kf.config()
 	cfg.Topic = *topic
 	k, err := emitter.ParseKeying(*keying)
 	if err != nil {
@@ -53,7 +53,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// frames to it, so a mismatch with --partitions is not an error here.
 	err = cfg.Kafka.EnsureTopics(kafka.Topic{Name: cfg.Topic, Partitions: *partitions})
 	if err != nil && !errors.Is(err, kafka.ErrPartitionMismatch) {
-		return err
+		return kf.explain(err)
 	}
 
 	r, closeIn, err := openInputs(fs.Args())
@@ -68,7 +68,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			st.Frames, humanBytes(st.Bytes), st.Elapsed.Seconds(), float64(st.Frames)/secs, float64(st.Bytes)/secs/1e6,
 			cfg.Topic, len(st.PerPartition), st.Blank, st.Failed)
 	}
-	return err
+	return kf.explain(err)
 }
 
 // isTerminal reports whether w is a character device (a terminal), where progress rewrites
@@ -98,7 +98,7 @@ func plainSize(names []string) int64 {
 		n, _ := io.ReadFull(f, magic[:])
 		fi, err := f.Stat()
 		f.Close()
-		if err != nil || !fi.Mode().IsRegular() || (n == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+		if err != nil || !fi.Mode().IsRegular() || isGzip(magic[:n]) {
 			return 0
 		}
 		total += fi.Size()

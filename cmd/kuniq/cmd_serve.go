@@ -32,7 +32,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg.AutoReconnect = true
 	v, err := openView(ctx, cfg)
 	if err != nil {
-		return err
+		return vf.kafka.explain(err)
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -59,5 +59,5 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer cancel()
 		return srv.Shutdown(sctx)
 	})
-	return g.Wait()
+	return vf.kafka.explain(g.Wait())
 }

@@ -100,6 +100,16 @@ func helpFlags(t *testing.T, help string) map[string]string {
 	return flags
 }
 
+// commandFlags returns the flags `kuniq NAME --help` lists, with their usage.
+func commandFlags(t *testing.T, name string) map[string]string {
+	t.Helper()
+	out, errs, err := kuniq(t, name, "--help")
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("kuniq %s --help: err = %v, want flag.ErrHelp", name, err)
+	}
+	return helpFlags(t, out+errs)
+}
+
 func TestCommandHelpListsEveryFlagWithItsEnvTwin(t *testing.T) {
 	// Flags each command must have (the README and docs/design.md); the help may list more.
 	must := map[string][]string{
