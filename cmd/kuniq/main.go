@@ -30,6 +30,7 @@ func commands() []command {
 		{"serve", "serve the window table over HTTP: JSON API and a live page", runServe},
 		{"dlq", "count the dead letters by reason and show a few", runDLQ},
 		{"compare", "compare result records with the exact counts of `gen --truth`", runCompare},
+		{"version", "print the version, commit and Go version (also: kuniq --version)", runVersion},
 	}
 }
 
@@ -47,6 +48,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		return runVersion(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout)
 		if len(args) == 0 {
@@ -68,6 +72,7 @@ func usage(w io.Writer) {
 from JSON frames {"ts": <unix seconds>, "uid": "<id>", ...}.
 
 usage: kuniq <command> [flags] [args]
+       kuniq --version
 
 commands:
 `)
