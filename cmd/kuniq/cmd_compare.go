@@ -15,8 +15,7 @@ import (
 // runCompare judges result records against the exact counts of `kuniq gen --truth`: the
 // accuracy check of the demos, usable on `count` output or on the output topic.
 func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("compare", "compare --truth FILE [RESULTS.jsonl | --topic TOPIC]  (results: '-' or none for stdin)")
-	fs.SetOutput(stderr)
+	fs := newFlagSet("compare", "compare --truth FILE [RESULTS.jsonl | --topic TOPIC]  (results: '-' or none for stdin)", stdout)
 	kf := addKafkaFlags(fs)
 	truthFile := fs.String("truth", "", "exact counts from `kuniq gen --truth` (required)")
 	topic := fs.String("topic", "", "read the results from this output topic instead of a file")

@@ -60,8 +60,7 @@ func (f *countingFlags) engineConfig() (engine.Config, error) {
 }
 
 func runCount(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("count", "count [flags] [FILE...]  (no FILE or '-': stdin; .gz read transparently)")
-	fs.SetOutput(stderr)
+	fs := newFlagSet("count", "count [flags] [FILE...]  (no FILE or '-': stdin; .gz read transparently)", stdout)
 	cf := addCountingFlags(fs, "minute")
 	early := fs.Duration("early", 0, "emit provisional (final:false) results of open windows every this much event time (0: finals only)")
 	deadLetters := fs.String("dead-letters", "-", "where dead letters go as JSON lines: a file, '-' for stderr, 'none' to only count them")

@@ -12,8 +12,7 @@ import (
 
 // runDLQ summarises the dead-letter topic: how many frames were not counted, and why.
 func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("dlq", "dlq [flags]  (count the dead letters by reason, show a few)")
-	fs.SetOutput(stderr)
+	fs := newFlagSet("dlq", "dlq [flags]  (count the dead letters by reason, show a few)", stdout)
 	kf := addKafkaFlags(fs)
 	topic := fs.String("dlq", string(processor.DefaultDeadLetter), "dead-letter topic")
 	show := fs.Int("show", 3, "print this many dead letters of each reason (frames cut to 120 bytes)")

@@ -15,8 +15,7 @@ import (
 
 func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	d := gen.DefaultConfig()
-	fs := newFlagSet("gen", "gen [flags]  (frames to stdout or --out)")
-	fs.SetOutput(stderr)
+	fs := newFlagSet("gen", "gen [flags]  (frames to stdout or --out)", stdout)
 	count := fs.Int("count", d.Count, "frames to write")
 	rate := fs.Int("rate", d.Rate, "the clock advances 1 s with probability 1/rate per frame (challenge: 1000)")
 	pool := fs.Int("pool", d.Pool, "distinct users (uids are 19 hex chars)")

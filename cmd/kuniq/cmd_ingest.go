@@ -14,8 +14,7 @@ import (
 
 func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	d := emitter.DefaultConfig()
-	fs := newFlagSet("ingest", "ingest [flags] FILE...  ('-': stdin; .gz read transparently)")
-	fs.SetOutput(stderr)
+	fs := newFlagSet("ingest", "ingest [flags] FILE...  ('-': stdin; .gz read transparently)", stdout)
 	kf := addKafkaFlags(fs)
 	topic := fs.String("input", d.Topic, "input topic to produce frames into")
 	partitions := fs.Int("partitions", 4, "partitions of the input topic when ingest creates it")

@@ -75,9 +75,8 @@ func (f *runFlags) config() (processor.Config, error) {
 }
 
 // parseRun parses the flags `run` and `replay` share into a processor config.
-func parseRun(name, usage string, args []string, stderr io.Writer) (processor.Config, *kafkaFlags, error) {
-	fs := newFlagSet(name, usage)
-	fs.SetOutput(stderr)
+func parseRun(name, usage string, args []string, stdout, stderr io.Writer) (processor.Config, *kafkaFlags, error) {
+	fs := newFlagSet(name, usage, stdout)
 	rf := addRunFlags(fs)
 	if err := fs.parse(args); err != nil {
 		return processor.Config{}, nil, err
@@ -92,7 +91,7 @@ func parseRun(name, usage string, args []string, stderr io.Writer) (processor.Co
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, kf, err := parseRun("run", "run [flags]  (a processor instance; run several side by side, each with its own --state-dir)", args, stderr)
+	cfg, kf, err := parseRun("run", "run [flags]  (a processor instance; run several side by side, each with its own --state-dir)", args, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -102,7 +101,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 // runReplay re-processes the whole input topic into a fresh application: new consumer groups
 // start at the oldest offset, new internal topics and table, so the live app is untouched.
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, kf, err := parseRun("replay", "replay --app NEW-APP [run flags]  (re-process the input from the start into a new app, e.g. after changing --precision)", args, stderr)
+	cfg, kf, err := parseRun("replay", "replay --app NEW-APP [run flags]  (re-process the input from the start into a new app, e.g. after changing --precision)", args, stdout, stderr)
 	if err != nil {
 		return err
 	}

@@ -15,8 +15,7 @@ import (
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", "serve [flags]  (HTTP: /api/windows, /api/windows/{granularity}/{start}, /api/progress, /healthz, and a live page at /)")
-	fs.SetOutput(stderr)
+	fs := newFlagSet("serve", "serve [flags]  (HTTP: /api/windows, /api/windows/{granularity}/{start}, /api/progress, /healthz, and a live page at /)", stdout)
 	vf := addViewFlags(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", "HTTP listen address")
 	stateDir := fs.String("state-dir", "", "keep the table copy in LevelDB under DIR/view, so a restart replays only new rows (empty: in memory)")

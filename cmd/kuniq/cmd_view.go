@@ -55,8 +55,7 @@ func openView(ctx context.Context, cfg view.Config) (*view.View, error) {
 }
 
 func runView(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("view", "view [flags]  (print the windows of the app's table once it has recovered)")
-	fs.SetOutput(stderr)
+	fs := newFlagSet("view", "view [flags]  (print the windows of the app's table once it has recovered)", stdout)
 	vf := addViewFlags(fs)
 	gran := fs.String("granularity", "all", "windows to print: comma list of minute,hour,day,week,month,year, or all")
 	from := fs.String("from", "", "print windows starting at or after this time (unix seconds or RFC 3339)")

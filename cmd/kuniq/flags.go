@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -17,10 +18,13 @@ import (
 type flagSet struct {
 	*flag.FlagSet
 	envErrs []error
+	stdout  io.Writer // where --help goes
 }
 
-func newFlagSet(name, usage string) *flagSet {
-	fs := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError)}
+// newFlagSet returns the flags of command name; usage is its synopsis line. --help prints the
+// usage to stdout.
+func newFlagSet(name, usage string, stdout io.Writer) *flagSet {
+	fs := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), stdout: stdout}
 	fs.Usage = func() {
 		out := fs.Output()
 		fmt.Fprintf(out, "usage: kuniq %s\n\n", usage)
@@ -117,10 +121,20 @@ func parseFloat64(s string) (float64, error) {
 	return f, nil
 }
 
-// parse parses args; a bad environment value is an error like a bad flag.
+// parse parses args; a bad environment value is an error like a bad flag. --help prints the
+// usage to stdout and returns flag.ErrHelp (main exits 0 on it), so `kuniq count --help |
+// grep` works. A bad flag is one line naming the command and pointing at --help, not the
+// whole usage.
 func (fs *flagSet) parse(args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return err
+	fs.SetOutput(io.Discard) // the flag package would print the whole usage on every error
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(fs.stdout)
+		fs.Usage()
+		return flag.ErrHelp
+	case err != nil:
+		return fmt.Errorf("%s: %w (see 'kuniq %s --help')", fs.Name(), err, fs.Name())
 	}
 	if len(fs.envErrs) > 0 {
 		return fs.envErrs[0]

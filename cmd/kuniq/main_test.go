@@ -57,11 +57,11 @@ func TestNoCommandOrUnknownCommandIsAnError(t *testing.T) {
 		name      string
 		args      []string
 		wantInErr string
-		usageOn   string // which stream gets the usage
+		wantUsage bool // on stdout; otherwise nothing is written but the error
 	}{
-		{"no args", nil, "no command", "stdout"},
-		{"unknown", []string{"frobnicate"}, `unknown command "frobnicate"`, "stderr"},
-		{"flag as command", []string{"--granularity", "all"}, "unknown command", "stderr"},
+		{"no args", nil, "no command", true},
+		{"unknown", []string{"frobnicate"}, `unknown command "frobnicate" (see 'kuniq --help')`, false},
+		{"flag as command", []string{"--granularity", "all"}, "unknown command", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,9 +69,39 @@ func TestNoCommandOrUnknownCommandIsAnError(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.wantInErr) {
 				t.Fatalf("kuniq %q: err = %v, want one containing %q", tt.args, err, tt.wantInErr)
 			}
-			usage := map[string]string{"stdout": out, "stderr": errs}[tt.usageOn]
-			if !strings.Contains(usage, "usage: kuniq <command>") {
-				t.Errorf("kuniq %q: %s = %q, want the usage", tt.args, tt.usageOn, usage)
+			if got := strings.Contains(out, "usage: kuniq <command>"); got != tt.wantUsage || errs != "" {
+				t.Errorf("kuniq %q: stdout %q, stderr %q; want the usage on stdout: %v, stderr empty", tt.args, out, errs, tt.wantUsage)
+			}
+		})
+	}
+}
+
+// TestBadFlagIsOneLine: an unknown or malformed flag is one line of error that names the
+// command and points at --help; the usage is not dumped on stderr.
+func TestBadFlagIsOneLine(t *testing.T) {
+	tests := []struct {
+		name      string
+		args      []string
+		wantInErr string
+	}{
+		{"unknown flag", []string{"count", "--frobnicate", sampleFile}, "flag provided but not defined: -frobnicate"},
+		{"bad value", []string{"count", "--workers", "many", sampleFile}, `invalid value "many" for flag -workers`},
+		{"missing value", []string{"gen", "--count"}, "flag needs an argument: -count"},
+		{"kafka command", []string{"dlq", "--nope"}, "flag provided but not defined: -nope"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errs, err := kuniq(t, tt.args...)
+			if err == nil {
+				t.Fatalf("kuniq %s: err = nil, want an error", strings.Join(tt.args, " "))
+			}
+			msg := err.Error()
+			hint := "(see 'kuniq " + tt.args[0] + " --help')"
+			if !strings.Contains(msg, tt.wantInErr) || !strings.Contains(msg, hint) || strings.Contains(msg, "\n") {
+				t.Errorf("kuniq %s: err %q, want one line with %q and %q", strings.Join(tt.args, " "), msg, tt.wantInErr, hint)
+			}
+			if out != "" || errs != "" {
+				t.Errorf("kuniq %s: stdout %q, stderr %q; want nothing but the error", strings.Join(tt.args, " "), out, errs)
 			}
 		})
 	}
@@ -126,19 +156,20 @@ func TestCommandHelpListsEveryFlagWithItsEnvTwin(t *testing.T) {
 	}
 	for _, c := range commands() {
 		t.Run(c.name, func(t *testing.T) {
+			// Help goes to stdout, so `kuniq count --help | grep` works; main exits 0 on ErrHelp.
 			out, errs, err := kuniq(t, c.name, "--help")
 			if !errors.Is(err, flag.ErrHelp) {
 				t.Fatalf("kuniq %s --help: err = %v, want flag.ErrHelp", c.name, err)
 			}
-			if out != "" {
-				t.Errorf("kuniq %s --help: stdout = %q, want empty", c.name, out)
+			if errs != "" {
+				t.Errorf("kuniq %s --help: stderr = %q, want empty", c.name, errs)
 			}
-			if !strings.Contains(errs, "usage: kuniq "+c.name) {
-				t.Errorf("kuniq %s --help: stderr lacks %q:\n%s", c.name, "usage: kuniq "+c.name, errs)
+			if !strings.Contains(out, "usage: kuniq "+c.name) {
+				t.Errorf("kuniq %s --help: stdout lacks %q:\n%s", c.name, "usage: kuniq "+c.name, out)
 			}
-			flags := helpFlags(t, errs)
+			flags := helpFlags(t, out)
 			if len(flags) == 0 && c.name != "version" {
-				t.Fatalf("kuniq %s --help lists no flags:\n%s", c.name, errs)
+				t.Fatalf("kuniq %s --help lists no flags:\n%s", c.name, out)
 			}
 			for name, usage := range flags {
 				if want := "(env " + envName(name) + ")"; !strings.Contains(usage, want) {
@@ -205,11 +236,7 @@ func TestEnvSetsDefault(t *testing.T) {
 	})
 	t.Run("default shown in help", func(t *testing.T) {
 		t.Setenv("KUNIQ_BROKERS", "broker.example:19092")
-		_, errs, err := kuniq(t, "run", "--help")
-		if !errors.Is(err, flag.ErrHelp) {
-			t.Fatalf("kuniq run --help: err = %v, want flag.ErrHelp", err)
-		}
-		if got := helpFlags(t, errs)["brokers"]; !strings.Contains(got, `(default "broker.example:19092")`) {
+		if got := commandFlags(t, "run")["brokers"]; !strings.Contains(got, `(default "broker.example:19092")`) {
 			t.Errorf("KUNIQ_BROKERS set: -brokers usage %q, want the env value as default", got)
 		}
 	})

@@ -12,8 +12,7 @@ import (
 // whether the tree had uncommitted changes) and the Go toolchain, all from the build info the
 // go command embeds.
 func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("version", "version  (also: kuniq --version)")
-	fs.SetOutput(stderr)
+	fs := newFlagSet("version", "version  (also: kuniq --version)", stdout)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
