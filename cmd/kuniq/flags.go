@@ -19,6 +19,7 @@ type flagSet struct {
 	*flag.FlagSet
 	envErrs []error
 	stdout  io.Writer // where --help goes
+	args    []string  // the positional arguments, wherever they stood
 }
 
 // newFlagSet returns the flags of command name; usage is its synopsis line. --help prints the
@@ -37,6 +38,30 @@ func newFlagSet(name, usage string, stdout io.Writer) *flagSet {
 // envName is the environment twin of a flag: "state-dir" -> "KUNIQ_STATE_DIR".
 func envName(flagName string) string {
 	return "KUNIQ_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Args returns the positional arguments, also those that stood between flags.
+func (fs *flagSet) Args() []string { return fs.args }
+
+// NArg is len(Args()).
+func (fs *flagSet) NArg() int { return len(fs.args) }
+
+// endedByTerminator tells whether the flag package stopped at a "--" (the last of the consumed
+// arguments) rather than at a positional argument; a "--" that is a flag's value is not one.
+func (fs *flagSet) endedByTerminator(args []string, consumed int) bool {
+	if consumed == 0 || args[consumed-1] != "--" {
+		return false
+	}
+	if consumed < 2 || !strings.HasPrefix(args[consumed-2], "-") {
+		return true
+	}
+	name := strings.TrimPrefix(strings.TrimPrefix(args[consumed-2], "-"), "-")
+	f := fs.Lookup(name) // nil for "-x=v" and for what is no flag
+	if f == nil {
+		return true
+	}
+	b, isBool := f.Value.(interface{ IsBoolFlag() bool })
+	return isBool && b.IsBoolFlag() // otherwise "--" was the flag's value
 }
 
 // envDefault is def, or the value of the flag's environment twin parsed with parse. A bad
@@ -125,16 +150,33 @@ func parseFloat64(s string) (float64, error) {
 // usage to stdout and returns flag.ErrHelp (main exits 0 on it), so `kuniq count --help |
 // grep` works. A bad flag is one line naming the command and pointing at --help, not the
 // whole usage.
+//
+// Flags may follow positional arguments (`kuniq count f.jsonl --granularity hour`), as users of
+// most command-line tools expect; after "--" everything is positional, so a file named
+// "-x" is `kuniq count -- -x`.
 func (fs *flagSet) parse(args []string) error {
 	fs.SetOutput(io.Discard) // the flag package would print the whole usage on every error
-	err := fs.Parse(args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		fs.SetOutput(fs.stdout)
-		fs.Usage()
-		return flag.ErrHelp
-	case err != nil:
-		return fmt.Errorf("%s: %w (see 'kuniq %s --help')", fs.Name(), err, fs.Name())
+	for {
+		err := fs.Parse(args)
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+			fs.SetOutput(fs.stdout)
+			fs.Usage()
+			return flag.ErrHelp
+		case err != nil:
+			return fmt.Errorf("%s: %w (see 'kuniq %s --help')", fs.Name(), err, fs.Name())
+		}
+		rest := fs.FlagSet.Args()
+		if fs.endedByTerminator(args, len(args)-len(rest)) {
+			fs.args = append(fs.args, rest...)
+			break
+		}
+		if len(rest) == 0 {
+			break
+		}
+		// The flag package stops at the first positional argument: keep it, parse on.
+		fs.args = append(fs.args, rest[0])
+		args = rest[1:]
 	}
 	if len(fs.envErrs) > 0 {
 		return fs.envErrs[0]

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -307,4 +308,42 @@ func withStdin(t *testing.T, name string) {
 		os.Stdin = old
 		f.Close()
 	})
+}
+
+// TestFlagsAfterArguments: flags may follow positional arguments, and "--" ends the flags.
+func TestFlagsAfterArguments(t *testing.T) {
+	want, _ := mustKuniq(t, "count", "--granularity", "hour", "--quiet", sampleFile)
+	sample, err := filepath.Abs(sampleFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "-sample.jsonl"), mustRead(t, sample), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir) // where a file named "-sample.jsonl", or "--" for the dead letters, lands
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"flags after the file", []string{"count", sample, "--granularity", "hour", "--quiet"}},
+		{"flags around the file", []string{"count", "--quiet", sample, "--granularity=hour"}},
+		{"-- ends the flags", []string{"count", "--granularity", "hour", "--quiet", "--", "-sample.jsonl"}},
+		{"-- as a flag's value is a value", []string{"count", "--granularity", "hour", "--dead-letters", "--", "--quiet", sample}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, _ := mustKuniq(t, tt.args...)
+			if out != want {
+				t.Errorf("kuniq %s: output differs from count --granularity hour FILE", strings.Join(tt.args, " "))
+			}
+		})
+	}
+	// After -- a flag is a file name, and there is no such file.
+	if _, _, err := kuniq(t, "count", "--quiet", "--", "--granularity"); !os.IsNotExist(err) {
+		t.Errorf("count -- --granularity: err = %v, want a not-exist error for the file \"--granularity\"", err)
+	}
+	if _, _, err := kuniq(t, "gen", "--count", "1", "stray", "--seed", "2"); err == nil {
+		t.Errorf("gen with an argument between flags: err = nil, want an error")
+	}
 }
