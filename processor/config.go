@@ -97,7 +97,13 @@ func (c Config) Validate() error {
 	if c.MaxPending < 1 {
 		errs = append(errs, fmt.Errorf("max pending %d < 1", c.MaxPending))
 	}
+	if c.EarlyInterval < 0 {
+		errs = append(errs, fmt.Errorf("early interval %v < 0: use 0 for finals only", c.EarlyInterval))
+	}
 	for g, r := range c.Retention {
+		if r < 0 {
+			errs = append(errs, fmt.Errorf("%s retention %v < 0: use 0 to keep windows forever", g, r))
+		}
 		// A window deleted while frames may still reach it would come back with a partial count.
 		if r > 0 && r < c.Engine.Clock.Lateness {
 			errs = append(errs, fmt.Errorf("%s retention %v is shorter than the allowed lateness %v", g, r, c.Engine.Clock.Lateness))

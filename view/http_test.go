@@ -171,6 +171,12 @@ func TestHandlerBadQueries(t *testing.T) {
 		if err := json.Unmarshal([]byte(body), &e); err != nil || e.Error == "" {
 			t.Errorf("GET %s body = %q, want {\"error\": ...}", target, body)
 		}
+		// A bad granularity is answered with the ones there are.
+		if strings.Contains(target, "granularity=") || strings.Contains(target, "fortnight") {
+			if !strings.Contains(e.Error, "minute, hour, day, week, month, year") {
+				t.Errorf("GET %s error %q does not list the granularities", target, e.Error)
+			}
+		}
 	}
 }
 

@@ -100,8 +100,11 @@ func ParseGranularity(s string) (Granularity, error) {
 			return Granularity(g), nil
 		}
 	}
-	return 0, fmt.Errorf("parse granularity %q: %w", s, ErrGranularity)
+	return 0, fmt.Errorf("granularity %q: want one of %s: %w", s, nameList, ErrGranularity)
 }
+
+// nameList is the six names as errors list them: "minute, hour, day, week, month, year".
+var nameList = strings.Join(names[:], ", ")
 
 // ParseList parses a comma-separated list of granularity names such as
 // "minute,hour" or "all" (which may be mixed with names). The result holds
@@ -119,7 +122,7 @@ func ParseList(s string) ([]Granularity, error) {
 		}
 		g, err := ParseGranularity(part)
 		if err != nil {
-			return nil, fmt.Errorf("parse list %q: %w", s, err)
+			return nil, fmt.Errorf("granularities %q: %q is not one of %s or all: %w", s, part, nameList, ErrGranularity)
 		}
 		set[g] = true
 	}

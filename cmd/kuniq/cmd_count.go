@@ -69,6 +69,11 @@ func runCount(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := fs.parse(args); err != nil {
 		return err
 	}
+	var bad outOfRange
+	bad.check(*workers >= 0, "--workers %d: want 0 (one per core) or more", *workers)
+	if err := bad.err(); err != nil {
+		return err
+	}
 	cfg, err := cf.engineConfig()
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/kuniq/kuniq/gen"
 )
@@ -37,6 +38,18 @@ func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("gen takes no arguments, got %q", fs.Args())
+	}
+	// gen.Config reads 0 as "the default" for these; on the command line 0 is a mistake.
+	var bad outOfRange
+	bad.check(*rate >= 1, "--rate %d: want 1 or more (the clock advances 1 s with probability 1/rate)", *rate)
+	bad.check(*pool >= 1, "--pool %d: want 1 or more users", *pool)
+	bad.check(*start >= 1, "--start %d: want unix seconds > 0", *start)
+	bad.check(*frameBytes >= gen.MinFrameBytes, "--frame-bytes %d: want %d or more", *frameBytes, gen.MinFrameBytes)
+	bad.check(*disorderMax >= time.Second, "--disorder-max %v: want 1s or more", *disorderMax)
+	bad.check(*lateBy >= time.Second, "--late-by %v: want 1s or more", *lateBy)
+	bad.check(*jumpBy >= time.Second, "--jump-by %v: want 1s or more", *jumpBy)
+	if err := bad.err(); err != nil {
+		return err
 	}
 	cfg := d
 	cfg.Count, cfg.Rate, cfg.Pool, cfg.Seed, cfg.Start = *count, *rate, *pool, *seed, int64(*start)

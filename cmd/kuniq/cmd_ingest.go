@@ -27,6 +27,12 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() == 0 {
 		return fmt.Errorf("ingest needs at least one FILE ('-' for stdin)")
 	}
+	var bad outOfRange
+	bad.check(*progress >= 0, "--progress %v: want a duration >= 0 (0: off)", *progress)
+	bad.check(*partitions >= 1, "--partitions %d: want 1 or more", *partitions)
+	if err := bad.err(); err != nil {
+		return err
+	}
 	cfg := d
 	cfg.Kafka = kf.config()
 	cfg.Topic = *topic
@@ -43,9 +49,6 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	in, err := emitter.NewIngest(cfg)
 	if err != nil {
 		return err
-	}
-	if *partitions < 1 {
-		return fmt.Errorf("partitions %d < 1", *partitions)
 	}
 	// Retention forever: history replays from this topic, and the broker would otherwise delete
 	// it after its default 7 days. An existing topic keeps its partition count: ingest only adds

@@ -68,6 +68,11 @@ func runView(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if fs.NArg() > 0 {
 		return fmt.Errorf("view takes no arguments, got %q", fs.Args())
 	}
+	var bad outOfRange
+	bad.check(*timeout > 0, "--timeout %v: want a duration > 0", *timeout)
+	if err := bad.err(); err != nil {
+		return err
+	}
 	gs, err := window.ParseList(*gran)
 	if err != nil {
 		return err

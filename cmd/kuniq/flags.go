@@ -40,6 +40,18 @@ func envName(flagName string) string {
 	return "KUNIQ_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
+// outOfRange collects the flag values a command refuses, each said with what is allowed:
+// a nonsense value is an error, never a silent default.
+type outOfRange []error
+
+func (o *outOfRange) check(ok bool, format string, args ...any) {
+	if !ok {
+		*o = append(*o, fmt.Errorf(format, args...))
+	}
+}
+
+func (o outOfRange) err() error { return errors.Join(o...) }
+
 // Args returns the positional arguments, also those that stood between flags.
 func (fs *flagSet) Args() []string { return fs.args }
 
