@@ -166,8 +166,8 @@ func printSummary(w io.Writer, st engine.Stats, finals int, bytesIn int64, took 
 		fmt.Fprintf(&dead, "%s %d", r, st.Dead[r])
 	}
 	secs := max(took.Seconds(), 1e-9)
-	fmt.Fprintf(w, "kuniq count: %d frames, %s in %.2fs: %.0f frames/s, %.0f MB/s; counted %d, dead letters %d (%s); %d windows final\n",
-		st.Frames, humanBytes(bytesIn), took.Seconds(), float64(st.Frames)/secs, float64(bytesIn)/secs/1e6,
+	fmt.Fprintf(w, "kuniq count: %d frames, %s in %.2fs: %.0f frames/s, %.0f MiB/s; counted %d, dead letters %d (%s); %d windows final\n",
+		st.Frames, humanBytes(bytesIn), took.Seconds(), float64(st.Frames)/secs, float64(bytesIn)/secs/(1<<20),
 		st.Accepted, st.DeadTotal(), dead.String(), finals)
 }
 
@@ -176,8 +176,9 @@ func printSummary(w io.Writer, st engine.Stats, finals int, bytesIn int64, took 
 func isGzip(magic []byte) bool { return len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b }
 
 // openInputs concatenates the named files ("-" or none: stdin) into one stream, decompressing
-// gzip files (recognised by their magic bytes, whatever their name) and making sure each
-// file ends with a newline so the last line of one never merges with the first of the next.
+// gzip files (recognised by their magic bytes, whatever their name) and ending each file that
+// does not end with a newline with one, so the last line of one never merges with the first
+// of the next. Nothing else is added: no blank line between files, none for an empty file.
 func openInputs(names []string) (io.Reader, func(), error) {
 	if len(names) == 0 {
 		names = []string{"-"}
@@ -208,11 +209,46 @@ func openInputs(names []string) (io.Reader, func(), error) {
 				return nil, nil, fmt.Errorf("%s: %w", name, err)
 			}
 			closers = append(closers, gz)
-			readers = append(readers, gz)
+			r = gz
 		} else {
-			readers = append(readers, br)
+			r = br
 		}
-		readers = append(readers, strings.NewReader("\n"))
+		last := &lastByte{r: r}
+		readers = append(readers, last, &newlineIfMissing{after: last})
 	}
 	return io.MultiReader(readers...), closeAll, nil
+}
+
+// lastByte reads r and remembers the last byte it read.
+type lastByte struct {
+	r    io.Reader
+	last byte
+	any  bool
+}
+
+func (l *lastByte) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	if n > 0 {
+		l.last, l.any = p[n-1], true
+	}
+	return n, err
+}
+
+// newlineIfMissing reads as one "\n" if the stream before it (read to its end first, as
+// io.MultiReader does) was not empty and did not end with one, and as nothing otherwise.
+type newlineIfMissing struct {
+	after *lastByte
+	done  bool
+}
+
+func (n *newlineIfMissing) Read(p []byte) (int, error) {
+	if n.done || !n.after.any || n.after.last == '\n' {
+		return 0, io.EOF
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	n.done = true
+	p[0] = '\n'
+	return 1, io.EOF
 }

@@ -110,6 +110,8 @@ func createOutput(name string, stdout io.Writer) (io.Writer, func() error, error
 	}, nil
 }
 
+// humanBytes is a size in binary units (KiB, MiB, GiB), the units of every size and rate kuniq
+// prints (rates in MiB/s).
 func humanBytes(n int64) string {
 	switch {
 	case n >= 1<<30:

@@ -66,8 +66,8 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	st, err := in.Run(ctx, r)
 	if !*quiet {
 		secs := max(st.Elapsed.Seconds(), 1e-9)
-		fmt.Fprintf(stderr, "kuniq ingest: %d frames, %s in %.2fs: %.0f frames/s, %.1f MB/s into %q (%d partitions); blank lines %d, failed %d\n",
-			st.Frames, humanBytes(st.Bytes), st.Elapsed.Seconds(), float64(st.Frames)/secs, float64(st.Bytes)/secs/1e6,
+		fmt.Fprintf(stderr, "kuniq ingest: %d frames, %s in %.2fs: %.0f frames/s, %.1f MiB/s into %q (%d partitions); blank lines %d, failed %d\n",
+			st.Frames, humanBytes(st.Bytes), st.Elapsed.Seconds(), float64(st.Frames)/secs, float64(st.Bytes)/secs/(1<<20),
 			cfg.Topic, len(st.PerPartition), st.Blank, st.Failed)
 	}
 	return kf.explain(err)
