@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,6 +20,7 @@ type flagSet struct {
 	*flag.FlagSet
 	envErrs []error
 	stdout  io.Writer // where --help goes
+	usage   func()    // prints --help; the flag package's own Usage is a no-op
 	args    []string  // the positional arguments, wherever they stood
 }
 
@@ -26,13 +28,67 @@ type flagSet struct {
 // usage to stdout.
 func newFlagSet(name, usage string, stdout io.Writer) *flagSet {
 	fs := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), stdout: stdout}
-	fs.Usage = func() {
+	// The flag package calls Usage on every error; parse prints the usage only for --help.
+	fs.Usage = func() {}
+	fs.usage = func() {
 		out := fs.Output()
 		fmt.Fprintf(out, "usage: kuniq %s\n\n", usage)
-		fmt.Fprintln(out, "flags (each also read from the environment variable shown):")
+		fmt.Fprintln(out, "flags (each also read from the environment variable shown; one variable serves every")
+		fmt.Fprintln(out, "command with that flag, and the help names the others):")
+		fs.noteSharedEnv()
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// noteSharedEnv adds to the usage of each flag whose environment twin other commands read
+// too which commands those are, with their default where it differs: KUNIQ_GRANULARITY set
+// for count also changes run, whose default is all. (Why one variable per flag and not one
+// per command: see envSharing in main.go.)
+func (fs *flagSet) noteSharedEnv() {
+	others := map[string]*flagSet{}
+	for _, c := range commands() {
+		if c.name == fs.Name() {
+			continue
+		}
+		if ofs := probeFlags(c); ofs != nil {
+			others[c.name] = ofs
+		}
+	}
+	fs.VisitAll(func(f *flag.Flag) {
+		var also []string
+		for _, c := range commands() {
+			ofs := others[c.name]
+			if ofs == nil {
+				continue
+			}
+			of := ofs.Lookup(f.Name)
+			if of == nil {
+				continue
+			}
+			if of.DefValue != f.DefValue {
+				also = append(also, fmt.Sprintf("%s (default %q)", c.name, of.DefValue))
+			} else {
+				also = append(also, c.name)
+			}
+		}
+		if len(also) > 0 {
+			f.Usage = strings.TrimSuffix(f.Usage, ")") + "; also read by " + strings.Join(also, ", ") + ")"
+		}
+	})
+}
+
+// flagProbe, passed as a command's stdout, learns the command's flags: newFlagSet's parse
+// records the flag set in it and returns flag.ErrHelp before the command does anything.
+type flagProbe struct{ fs *flagSet }
+
+func (*flagProbe) Write(p []byte) (int, error) { return len(p), nil }
+
+// probeFlags returns the flags command c defines, or nil if it defines none.
+func probeFlags(c command) *flagSet {
+	p := &flagProbe{}
+	_ = c.run(context.Background(), []string{"--help"}, p, io.Discard)
+	return p.fs
 }
 
 // envName is the environment twin of a flag: "state-dir" -> "KUNIQ_STATE_DIR".
@@ -167,13 +223,17 @@ func parseFloat64(s string) (float64, error) {
 // most command-line tools expect; after "--" everything is positional, so a file named
 // "-x" is `kuniq count -- -x`.
 func (fs *flagSet) parse(args []string) error {
+	if p, ok := fs.stdout.(*flagProbe); ok {
+		p.fs = fs
+		return flag.ErrHelp
+	}
 	fs.SetOutput(io.Discard) // the flag package would print the whole usage on every error
 	for {
 		err := fs.Parse(args)
 		switch {
 		case errors.Is(err, flag.ErrHelp):
 			fs.SetOutput(fs.stdout)
-			fs.Usage()
+			fs.usage()
 			return flag.ErrHelp
 		case err != nil:
 			return fmt.Errorf("%s: %w (see 'kuniq %s --help')", fs.Name(), err, fs.Name())

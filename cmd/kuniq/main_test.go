@@ -173,7 +173,7 @@ func TestCommandHelpListsEveryFlagWithItsEnvTwin(t *testing.T) {
 				t.Fatalf("kuniq %s --help lists no flags:\n%s", c.name, out)
 			}
 			for name, usage := range flags {
-				if want := "(env " + envName(name) + ")"; !strings.Contains(usage, want) {
+				if want := "(env " + envName(name); !strings.Contains(usage, want+")") && !strings.Contains(usage, want+"; also read by ") {
 					t.Errorf("kuniq %s --help: flag -%s usage %q lacks %q", c.name, name, usage, want)
 				}
 			}
@@ -345,5 +345,47 @@ func TestFlagsAfterArguments(t *testing.T) {
 	}
 	if _, _, err := kuniq(t, "gen", "--count", "1", "stray", "--seed", "2"); err == nil {
 		t.Errorf("gen with an argument between flags: err = nil, want an error")
+	}
+}
+
+// TestHelpNamesOtherReadersOfAnEnvTwin: one variable serves every command with the flag, so
+// each command's help says which other commands read it, with their default where it
+// differs (KUNIQ_GRANULARITY set for count changes run, whose default is all).
+func TestHelpNamesOtherReadersOfAnEnvTwin(t *testing.T) {
+	tests := []struct {
+		command, flag string
+		want          []string
+		wantNone      bool
+	}{
+		{"count", "granularity", []string{`also read by run (default "all")`, `view (default "all")`, "replay"}, false},
+		{"run", "granularity", []string{`count (default "minute")`}, false},
+		{"dlq", "brokers", []string{"also read by run, ingest, replay, view, serve, compare)"}, false},
+		{"count", "workers", nil, true},
+		{"gen", "seed", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.command+" "+tt.flag, func(t *testing.T) {
+			usage, ok := commandFlags(t, tt.command)[tt.flag]
+			if !ok {
+				t.Fatalf("kuniq %s has no --%s", tt.command, tt.flag)
+			}
+			if tt.wantNone && strings.Contains(usage, "also read by") {
+				t.Errorf("kuniq %s --%s: usage %q names other readers, but no other command has the flag", tt.command, tt.flag, usage)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(usage, w) {
+					t.Errorf("kuniq %s --%s: usage %q lacks %q", tt.command, tt.flag, usage, w)
+				}
+			}
+		})
+	}
+	// And it is true: the variable set for count does change run's default.
+	t.Setenv("KUNIQ_GRANULARITY", "hour")
+	if got := commandFlags(t, "run")["granularity"]; !strings.Contains(got, `(default "hour")`) {
+		t.Errorf("KUNIQ_GRANULARITY=hour: run --granularity usage %q, want the variable's value as its default", got)
+	}
+	out, _, _ := kuniq(t, "--help")
+	if !strings.Contains(out, "One variable serves every command") {
+		t.Errorf("kuniq --help does not state the rule for environment twins:\n%s", out)
 	}
 }
