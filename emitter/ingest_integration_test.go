@@ -73,12 +73,7 @@ func readTopic(ctx context.Context, t testing.TB, cfg kafka.Config, topic string
 // 4-partition topic and reads them back: every line exactly once, every partition used, each
 // user on one partition, and record timestamps of now, not of 2016.
 func TestIntegrationIngest(t *testing.T) {
-	cfg := kafkatest.Config(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	if err := cfg.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
+	cfg, ctx := kafkatest.Ready(t, 90*time.Second)
 	topic := kafkatest.Name(t, "ingest")
 	const partitions = 4
 	if err := cfg.EnsureTopics(kafka.Topic{Name: topic, Partitions: partitions}); err != nil {
@@ -169,12 +164,7 @@ func TestIntegrationIngest(t *testing.T) {
 // TestIntegrationIngestErrors checks that failures come back from Run instead of vanishing: a
 // missing topic, a broker that refuses the batches, and a cancelled context.
 func TestIntegrationIngestErrors(t *testing.T) {
-	cfg := kafkatest.Config(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	if err := cfg.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
+	cfg, ctx := kafkatest.Ready(t, 90*time.Second)
 	input, _ := testLines(t, 200, 2080)
 	newIngest := func(topic string) *emitter.Ingest {
 		ec := emitter.DefaultConfig()

@@ -79,12 +79,7 @@ func runView(t *testing.T, cfg Config) (*View, context.CancelFunc) {
 // a view recovers it (in memory and in LevelDB, twice), that Windows, Get, Progress and the
 // HTTP API return those rows, and that a row updated while the view runs shows up.
 func TestIntegrationView(t *testing.T) {
-	kc := kafkatest.Config(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := kc.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
+	kc, _ := kafkatest.Ready(t, 60*time.Second)
 	app := kafkatest.Name(t, "kuniq")
 	table := processor.NamesFor(app).Table()
 	const partitions = 4

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -69,12 +68,7 @@ func TestOpenInputsAddsOnlyMissingNewlines(t *testing.T) {
 // counts every frame, reports no blank line the file does not have, and gives sizes and rates
 // in one unit (binary: MiB, MiB/s), as the progress lines do.
 func TestIntegrationIngestSummary(t *testing.T) {
-	kc := kafkatest.Config(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := kc.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
+	kc, _ := kafkatest.Ready(t, 60*time.Second)
 	topic := kafkatest.Name(t, "ingest")
 	_, errs := mustKuniq(t, "ingest", "--brokers", strings.Join(kc.Brokers, ","), "--input", topic,
 		"--partitions", "2", "--progress", "10ms", sampleFile)
