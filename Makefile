@@ -11,8 +11,10 @@ BENCHTIME ?= 2s
 
 all: build
 
+# -buildvcs=auto stamps the commit into the binary (`kuniq --version`) even where GOFLAGS
+# turns stamping off; outside a git checkout it stamps nothing.
 build:
-	$(GO) build -o bin/kuniq ./cmd/kuniq
+	$(GO) build -buildvcs=auto -o bin/kuniq ./cmd/kuniq
 
 # The whole suite: static checks, unit tests (no broker), then the integration tests against a
 # real broker that this target starts itself (idempotent; left running for the next run).

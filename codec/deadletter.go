@@ -22,10 +22,10 @@ type DeadLetter struct {
 	Reason string `json:"reason"`
 	// Detail is the human-readable error.
 	Detail string `json:"detail,omitempty"`
-	// Source and Offset locate the frame: the input partition and offset, or 0 and the line
-	// number (1-based) of `kuniq count`'s input.
-	Source int32 `json:"source"`
-	Offset int64 `json:"offset"`
+	// Partition and Offset locate the frame: the input partition and the offset in it, or 0
+	// and the line number (1-based) of `kuniq count`'s input.
+	Partition int32 `json:"partition"`
+	Offset    int64 `json:"offset"`
 	// TS is the frame's timestamp when it had a valid one (late, ts_jump), else 0.
 	TS int64 `json:"ts,omitempty"`
 	// Frame is the raw frame as a JSON string (invalid UTF-8 replaced).
@@ -40,8 +40,8 @@ func (d DeadLetter) AppendJSON(b []byte) []byte {
 		b = append(b, `,"detail":`...)
 		b = appendJSONString(b, d.Detail)
 	}
-	b = append(b, `,"source":`...)
-	b = strconv.AppendInt(b, int64(d.Source), 10)
+	b = append(b, `,"partition":`...)
+	b = strconv.AppendInt(b, int64(d.Partition), 10)
 	b = append(b, `,"offset":`...)
 	b = strconv.AppendInt(b, d.Offset, 10)
 	if d.TS != 0 {
@@ -73,11 +73,24 @@ func (DeadLetterCodec) Encode(v any) ([]byte, error) {
 	return nil, fmt.Errorf("codec: DeadLetterCodec cannot encode %T", v)
 }
 
-// Decode returns a DeadLetter.
+// Decode returns a DeadLetter. Records written before the field was named "partition" call
+// it "source"; Decode reads both, so a dead-letter topic written by an older kuniq stays
+// readable.
 func (DeadLetterCodec) Decode(b []byte) (any, error) {
-	var d DeadLetter
+	var d struct {
+		DeadLetter
+		// These shadow DeadLetter.Partition, so that a missing field can be told from 0.
+		Partition *int32 `json:"partition"`
+		Source    *int32 `json:"source"`
+	}
 	if err := json.Unmarshal(b, &d); err != nil {
 		return nil, fmt.Errorf("codec: bad dead letter: %w", err)
 	}
-	return d, nil
+	switch {
+	case d.Partition != nil:
+		d.DeadLetter.Partition = *d.Partition
+	case d.Source != nil:
+		d.DeadLetter.Partition = *d.Source
+	}
+	return d.DeadLetter, nil
 }

@@ -8,7 +8,7 @@ import (
 func TestDeadLetterRoundTrip(t *testing.T) {
 	for _, d := range []DeadLetter{
 		{Reason: "syntax", Detail: `frame: syntax error at byte 3`, Offset: 17, Frame: "{\"ts\":\x01\xff"},
-		{Reason: ReasonLate, Source: 3, Offset: 99, TS: 1468244384, Frame: `{"ts":1468244384,"uid":"a"}`},
+		{Reason: ReasonLate, Partition: 3, Offset: 99, TS: 1468244384, Frame: `{"ts":1468244384,"uid":"a"}`},
 		{Reason: ReasonJump, Frame: "tab\tquote\"backslash\\\u2028"},
 	} {
 		b := d.AppendJSON(nil)
@@ -25,5 +25,30 @@ func TestDeadLetterRoundTrip(t *testing.T) {
 		if got != want {
 			t.Errorf("round trip = %+v, want %+v", got, want)
 		}
+	}
+}
+
+// TestDeadLetterDecodesOldRecords reads records written before "source" became "partition":
+// a dead-letter topic keeps them for as long as its retention.
+func TestDeadLetterDecodesOldRecords(t *testing.T) {
+	tests := []struct {
+		name, json    string
+		wantPartition int32
+	}{
+		{"old name", `{"reason":"late","source":3,"offset":99,"ts":1468244384,"frame":"x"}`, 3},
+		{"new name", `{"reason":"late","partition":3,"offset":99,"ts":1468244384,"frame":"x"}`, 3},
+		{"new name wins", `{"reason":"late","partition":2,"source":3,"offset":99,"frame":"x"}`, 2},
+		{"new name zero wins", `{"reason":"late","partition":0,"source":3,"offset":99,"frame":"x"}`, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := DeadLetterCodec{}.Decode([]byte(tt.json))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := v.(DeadLetter); d.Partition != tt.wantPartition || d.Offset != 99 || d.Reason != ReasonLate {
+				t.Errorf("Decode(%s) = %+v, want partition %d, offset 99, reason late", tt.json, d, tt.wantPartition)
+			}
+		})
 	}
 }

@@ -1,10 +1,12 @@
 // Package codec turns bytes into kuniq's values and back: input frames into
-// Frame, and (in their own files) sketches and result records into the bytes
-// Kafka and the state table store.
+// Frame, and (in their own files) the sketch wire format and the user-facing
+// records (results, dead letters) into the bytes Kafka stores. The records
+// the two pipeline stages exchange live with the code that enforces them, in
+// package processor (records.go).
 //
-// Our package shares its name with github.com/lovoo/goka/codec. Every codec
-// kuniq hands to Goka lives here, so a file never needs to import both; where
-// one must, import Goka's as gokacodec.
+// Our package shares its name with github.com/lovoo/goka/codec. kuniq never
+// uses Goka's codecs, so a file never needs to import both; where one must,
+// import Goka's as gokacodec.
 //
 // # Frames
 //

@@ -11,7 +11,7 @@ import (
 )
 
 // Result is one window's count: the record `kuniq count` prints as a JSON line and the value
-// `kuniq run` publishes on the output topic under Key (MISSION.md §3). Consumers keep the
+// `kuniq run` publishes on the output topic under Key (docs/design.md, "The records"). Consumers keep the
 // highest Revision per key; a record may repeat after a crash with the same count.
 type Result struct {
 	Granularity window.Granularity `json:"granularity"`

@@ -12,7 +12,7 @@ func TestResultJSONContract(t *testing.T) {
 	r := NewResult(window.Key{Granularity: window.Minute, Start: 1468244340}, 41234, 60123)
 	r.Final = true
 	got := string(r.AppendJSON(nil))
-	// The example record of MISSION.md §3, byte for byte.
+	// The example record of README.md and docs/design.md, byte for byte.
 	want := `{"granularity":"minute","start":1468244340,"end":1468244400,"start_time":"2016-07-11T13:39:00Z","uniques":41234,"frames":60123,"final":true,"revision":0,"late_frames":0}`
 	if got != want {
 		t.Fatalf("AppendJSON =\n%s\nwant\n%s", got, want)

@@ -4,13 +4,31 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/lovoo/goka"
-
 	"github.com/kuniq/kuniq/sketch"
 )
 
-// Sketch is the goka.Codec for *sketch.Sketch values: the window table's
-// state and the partial sketches between pipeline stages.
+// SketchFormatVersion is the version byte AppendSketch writes and DecodeSketch reads.
+const SketchFormatVersion = 1
+
+// sketchMagic starts every encoded sketch.
+var sketchMagic = [2]byte{'k', 's'}
+
+// sketchHeaderLen is the bytes before the payload.
+const sketchHeaderLen = 4
+
+var (
+	// ErrNilSketch is returned, wrapped, by AppendSketch for a nil sketch.
+	ErrNilSketch = errors.New("sketch codec: nil sketch")
+	// ErrSketchFormat is returned, wrapped, by DecodeSketch for bytes that
+	// are not an encoded sketch: wrong magic, unknown version, bad or
+	// mismatched precision, or a payload sketch.UnmarshalBinary rejects (the
+	// error then also wraps sketch.ErrEncoding).
+	ErrSketchFormat = errors.New("sketch codec: invalid encoding")
+)
+
+// AppendSketch appends s to dst in kuniq's sketch wire format, the one the
+// pipeline's records carry (the partials between the stages and the window
+// table's rows, processor/records.go); DecodeSketch reads it.
 //
 // The bytes are
 //
@@ -28,51 +46,19 @@ import (
 //   - Not canonical: the payload of a sketch decoded from axiomhq bytes, or
 //     written by a later version, may differ for the same users. Compare
 //     decoded estimates, never raw bytes (no hashing, no dedup by bytes).
-//   - The payload repeats p; Decode rejects a header and payload that
+//   - The payload repeats p; DecodeSketch rejects a header and payload that
 //     disagree, so a flipped precision byte cannot silently change the
 //     estimate.
 //   - Sketches only merge at equal precision: changing --precision needs a
 //     new application id (fresh state), not a restart.
 //
-// Decode never panics and never allocates much more than its input: lengths
-// are checked against the input before anything is sized from them, and a
-// panic in the payload parser is turned into an error as a last resort.
-type Sketch struct{}
-
-// SketchFormatVersion is the version byte Sketch writes and reads.
-const SketchFormatVersion = 1
-
-// sketchMagic starts every encoded sketch.
-var sketchMagic = [2]byte{'k', 's'}
-
-// sketchHeaderLen is the bytes before the payload.
-const sketchHeaderLen = 4
-
-var (
-	// ErrNotSketch is returned, wrapped, by Sketch.Encode for a value that
-	// is not a non-nil *sketch.Sketch.
-	ErrNotSketch = errors.New("sketch codec: value is not a *sketch.Sketch")
-	// ErrSketchFormat is returned, wrapped, by Sketch.Decode for bytes that
-	// are not an encoded sketch: wrong magic, unknown version, bad or
-	// mismatched precision, or a payload sketch.UnmarshalBinary rejects (the
-	// error then also wraps sketch.ErrEncoding).
-	ErrSketchFormat = errors.New("sketch codec: invalid encoding")
-)
-
-var _ goka.Codec = Sketch{}
-
-// Encode implements goka.Codec: value must be a non-nil *sketch.Sketch.
-func (Sketch) Encode(value any) ([]byte, error) {
-	s, ok := value.(*sketch.Sketch)
-	if !ok || s == nil {
-		return nil, fmt.Errorf("encode %T: %w", value, ErrNotSketch)
-	}
-	return AppendSketch(nil, s)
-}
-
-// AppendSketch appends the encoding of s to dst, for callers that reuse a
-// buffer.
+// DecodeSketch never panics and never allocates much more than its input:
+// lengths are checked against the input before anything is sized from them,
+// and a panic in the payload parser is turned into an error as a last resort.
 func AppendSketch(dst []byte, s *sketch.Sketch) ([]byte, error) {
+	if s == nil {
+		return nil, fmt.Errorf("encode sketch: %w", ErrNilSketch)
+	}
 	dst = append(dst, sketchMagic[0], sketchMagic[1], SketchFormatVersion, s.Precision())
 	out, err := s.AppendBinary(dst)
 	if err != nil {
@@ -81,16 +67,8 @@ func AppendSketch(dst []byte, s *sketch.Sketch) ([]byte, error) {
 	return out, nil
 }
 
-// Decode implements goka.Codec, returning a *sketch.Sketch.
-func (Sketch) Decode(data []byte) (any, error) {
-	s, err := DecodeSketch(data)
-	if err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
-// DecodeSketch is Decode with a typed result.
+// DecodeSketch decodes a sketch written by AppendSketch; the error wraps
+// ErrSketchFormat.
 func DecodeSketch(data []byte) (s *sketch.Sketch, err error) {
 	if len(data) < sketchHeaderLen {
 		return nil, fmt.Errorf("decode sketch: %d bytes, header needs %d: %w", len(data), sketchHeaderLen, ErrSketchFormat)

@@ -73,7 +73,7 @@ func TestSketchGolden(t *testing.T) {
 		}
 		for _, g := range sketchGoldenCases {
 			s := buildGolden(t, g)
-			raw, err := Sketch{}.Encode(s)
+			raw, err := AppendSketch(nil, s)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -105,11 +105,10 @@ func TestSketchGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			v, err := Sketch{}.Decode(raw)
+			s, err := DecodeSketch(raw)
 			if err != nil {
 				t.Fatalf("Decode(%s): %v", g.File, err)
 			}
-			s := v.(*sketch.Sketch)
 			if got := s.Estimate(); got != g.Estimate {
 				t.Errorf("Decode(%s).Estimate() = %d, want recorded %d", g.File, got, g.Estimate)
 			}
@@ -126,7 +125,7 @@ func TestSketchGolden(t *testing.T) {
 func TestSketchRoundTrip(t *testing.T) {
 	for _, g := range sketchGoldenCases {
 		s := buildGolden(t, g)
-		raw, err := Sketch{}.Encode(s)
+		raw, err := AppendSketch(nil, s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,19 +139,16 @@ func TestSketchRoundTrip(t *testing.T) {
 	}
 }
 
-func TestSketchEncodeRejects(t *testing.T) {
-	var nilSketch *sketch.Sketch
-	for _, v := range []any{nil, nilSketch, "sketch", sketch.Sketch{}} {
-		if _, err := (Sketch{}).Encode(v); !errors.Is(err, ErrNotSketch) {
-			t.Errorf("Encode(%#v) error = %v, want ErrNotSketch", v, err)
-		}
+func TestSketchEncodeRejectsNil(t *testing.T) {
+	if b, err := AppendSketch([]byte("x"), nil); !errors.Is(err, ErrNilSketch) || b != nil {
+		t.Errorf("AppendSketch(nil) = %q, %v; want nil, ErrNilSketch", b, err)
 	}
 }
 
 func TestSketchDecodeRejects(t *testing.T) {
 	s, _ := sketch.New(14)
 	s.Insert([]byte("abc"))
-	good, _ := Sketch{}.Encode(s)
+	good, _ := AppendSketch(nil, s)
 	with := func(i int, b byte) []byte {
 		c := append([]byte(nil), good...)
 		c[i] = b
@@ -173,7 +169,7 @@ func TestSketchDecodeRejects(t *testing.T) {
 		{"truncated payload", good[:len(good)-1], sketch.ErrEncoding},
 		{"huge tmp set", append(good[:8:8], 0xff, 0xff, 0xff, 0xff), sketch.ErrEncoding},
 	} {
-		v, err := Sketch{}.Decode(tc.data)
+		v, err := DecodeSketch(tc.data)
 		if !errors.Is(err, ErrSketchFormat) || (tc.also != nil && !errors.Is(err, tc.also)) || v != nil {
 			t.Errorf("%s: Decode = %v, %v; want nil and an error wrapping ErrSketchFormat (and %v)", tc.name, v, err, tc.also)
 		}
@@ -190,20 +186,19 @@ func FuzzDecodeSketch(f *testing.F) {
 	for i := range 30 {
 		s.Insert(goldenUID(i))
 	}
-	small, _ := Sketch{}.Encode(s)
+	small, _ := AppendSketch(nil, s)
 	f.Add(small)
 	f.Add([]byte("ks\x01\x0e"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		v, err := Sketch{}.Decode(data)
+		s, err := DecodeSketch(data)
 		if err != nil {
 			if !errors.Is(err, ErrSketchFormat) {
 				t.Fatalf("Decode error %v does not wrap ErrSketchFormat", err)
 			}
 			return
 		}
-		s := v.(*sketch.Sketch)
 		est := s.Estimate()
-		raw, err := Sketch{}.Encode(s)
+		raw, err := AppendSketch(nil, s)
 		if err != nil {
 			t.Fatalf("Encode of a decoded sketch: %v", err)
 		}

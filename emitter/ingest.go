@@ -118,11 +118,11 @@ func NewIngest(cfg Config) (*Ingest, error) {
 	return &Ingest{cfg: cfg}, nil
 }
 
-// saramaConfig is the producer configuration: kuniq's (lz4, protocol version) plus what ingest
-// needs: acks returned (Run counts them), FNV-1a hash partitioning (what Goka's emitters and
-// processors use, so a frame lands where a Goka emitter would put it), big batches, order kept
-// across retries (idempotent producer), and no topic auto-creation (a missing topic is an
-// error, not a one-partition surprise).
+// saramaConfig is the producer configuration: kuniq's (lz4, protocol version, no topic
+// auto-creation, so a missing topic is an error and not a one-partition surprise) plus what
+// ingest needs: acks returned (Run counts them), FNV-1a hash partitioning (what Goka's emitters
+// and processors use, so a frame lands where a Goka emitter would put it), big batches, and
+// order kept across retries (one request in flight; see below).
 func (in *Ingest) saramaConfig() *sarama.Config {
 	sc := in.cfg.Kafka.Sarama()
 	sc.Producer.Return.Successes = true
@@ -144,7 +144,6 @@ func (in *Ingest) saramaConfig() *sarama.Config {
 	if sc.Producer.Retry.Max < 5 {
 		sc.Producer.Retry.Max = 5
 	}
-	sc.Metadata.AllowAutoTopicCreation = false
 	return sc
 }
 
@@ -154,113 +153,154 @@ func (in *Ingest) saramaConfig() *sarama.Config {
 // why it stopped. Stats count what was acknowledged either way.
 func (in *Ingest) Run(ctx context.Context, r io.Reader) (Stats, error) {
 	start := time.Now()
-	sc := in.saramaConfig()
-	client, err := sarama.NewClient(in.cfg.Kafka.Brokers, sc)
+	client, parts, err := in.connect()
 	if err != nil {
-		return Stats{}, fmt.Errorf("ingest: connect to %v: %w", in.cfg.Kafka.Brokers, err)
+		return Stats{}, err
 	}
 	defer client.Close()
+	producer, err := sarama.NewAsyncProducerFromClient(client)
+	if err != nil {
+		return Stats{}, fmt.Errorf("ingest: new producer: %w", err)
+	}
+	acks := newAcks(in.cfg.Topic, len(parts))
+	acks.drain(producer)
+	stopProgress := in.startProgress(acks, start)
+
+	fl := flow{stop: acks.stop, freed: acks.freed, inFlight: &acks.inFlight, max: in.cfg.MaxInFlightBytes}
+	blank, sendErr := in.send(ctx, r, producer, fl, &acks.read)
+	// AsyncClose flushes what is buffered and closes Successes and Errors once every record
+	// sent has its answer, so draining both is waiting for the last ack.
+	producer.AsyncClose()
+	acks.wait()
+	stopProgress()
+
+	st := Stats{Frames: acks.acked.Load(), Bytes: acks.ackedBytes.Load(), Read: acks.read.Load(), Blank: blank,
+		Failed: acks.failed.Load(), Elapsed: time.Since(start), PerPartition: acks.perPartition}
+	if in.cfg.Progress != nil {
+		p := acks.progress(in.cfg.TotalBytes, start, true)
+		p.Elapsed = st.Elapsed
+		in.cfg.Progress(p)
+	}
+	return st, errors.Join(acks.err(), sendErr)
+}
+
+// connect opens a client with the producer configuration and checks that the topic exists
+// and can be written to; it returns the client and the topic's partitions.
+func (in *Ingest) connect() (sarama.Client, []int32, error) {
+	client, err := sarama.NewClient(in.cfg.Kafka.Brokers, in.saramaConfig())
+	if err != nil {
+		return nil, nil, fmt.Errorf("ingest: connect to %v: %w", in.cfg.Kafka.Brokers, err)
+	}
+	fail := func(err error) (sarama.Client, []int32, error) {
+		client.Close()
+		return nil, nil, err
+	}
 	// Asking for a missing topic's partitions retries for seconds; the topic list answers at once.
 	topics, err := client.Topics()
 	if err != nil {
-		return Stats{}, fmt.Errorf("ingest: list topics: %w", err)
+		return fail(fmt.Errorf("ingest: list topics: %w", err))
 	}
 	if !slices.Contains(topics, in.cfg.Topic) {
-		return Stats{}, fmt.Errorf("ingest into %q: %w", in.cfg.Topic, ErrNoTopic)
+		return fail(fmt.Errorf("ingest into %q: %w", in.cfg.Topic, ErrNoTopic))
 	}
 	// A topic created a moment ago may not have its leaders yet: the first batch would fail
 	// with "not the leader" and its retry land behind later batches (seen on a fresh topic in
 	// CI: a replayed history's first segment arrived after the rest and counted as late).
 	if err := in.cfg.Kafka.WaitWritable(in.cfg.Topic); err != nil {
-		return Stats{}, fmt.Errorf("ingest: %w", err)
+		return fail(fmt.Errorf("ingest: %w", err))
 	}
 	parts, err := client.Partitions(in.cfg.Topic)
 	if err != nil {
-		return Stats{}, fmt.Errorf("ingest: partitions of %q: %w", in.cfg.Topic, err)
+		return fail(fmt.Errorf("ingest: partitions of %q: %w", in.cfg.Topic, err))
 	}
-	producer, err := sarama.NewAsyncProducerFromClient(client)
-	if err != nil {
-		return Stats{}, fmt.Errorf("ingest: new producer: %w", err)
-	}
+	return client, parts, nil
+}
 
-	var (
-		acked, ackedBytes, read atomic.Int64
-		failed, inFlight        atomic.Int64
-		freed                   = make(chan struct{}, 1) // poked when inFlight drops
-		firstErr                error
-		errOnce                 sync.Once
-		stop                    = make(chan struct{}) // closed on the first producer error
-		perPartition            = make(map[int32]int64, len(parts))
-		drained                 sync.WaitGroup
-	)
-	drained.Add(2)
+// acks counts what the producer acknowledged and failed, and what is still in flight.
+type acks struct {
+	topic                   string
+	acked, ackedBytes, read atomic.Int64
+	failed, inFlight        atomic.Int64
+	freed                   chan struct{} // poked when inFlight drops
+	stop                    chan struct{} // closed on the first producer error
+	errOnce                 sync.Once
+	firstErr                error
+	perPartition            map[int32]int64 // written by drain's goroutine only, read after wait
+	drained                 sync.WaitGroup
+}
+
+func newAcks(topic string, partitions int) *acks {
+	return &acks{topic: topic, freed: make(chan struct{}, 1), stop: make(chan struct{}),
+		perPartition: make(map[int32]int64, partitions)}
+}
+
+// drain reads the producer's successes and errors on two goroutines until they close.
+func (a *acks) drain(producer sarama.AsyncProducer) {
+	a.drained.Add(2)
 	go func() {
-		defer drained.Done()
+		defer a.drained.Done()
 		for m := range producer.Successes() {
 			n := int64(m.Value.Length())
-			acked.Add(1)
-			ackedBytes.Add(n)
-			perPartition[m.Partition]++
-			inFlight.Add(-n)
-			poke(freed)
+			a.acked.Add(1)
+			a.ackedBytes.Add(n)
+			a.perPartition[m.Partition]++
+			a.inFlight.Add(-n)
+			poke(a.freed)
 		}
 	}()
 	go func() {
-		defer drained.Done()
+		defer a.drained.Done()
 		for pe := range producer.Errors() {
-			failed.Add(1)
-			inFlight.Add(-int64(pe.Msg.Value.Length()))
-			poke(freed)
-			errOnce.Do(func() {
-				firstErr = fmt.Errorf("ingest: produce to %q: %w", in.cfg.Topic, pe.Err)
-				close(stop)
+			a.failed.Add(1)
+			a.inFlight.Add(-int64(pe.Msg.Value.Length()))
+			poke(a.freed)
+			a.errOnce.Do(func() {
+				a.firstErr = fmt.Errorf("ingest: produce to %q: %w", a.topic, pe.Err)
+				close(a.stop)
 			})
 		}
 	}()
+}
 
-	snapshot := func(done bool) Progress {
-		return Progress{Frames: acked.Load(), Bytes: ackedBytes.Load(), Read: read.Load(),
-			Total: in.cfg.TotalBytes, Elapsed: time.Since(start), Done: done}
+// wait returns once the producer has closed both channels.
+func (a *acks) wait() { a.drained.Wait() }
+
+// err is the first producer error (after wait), with the count of the others.
+func (a *acks) err() error {
+	if n := a.failed.Load(); n > 1 {
+		return fmt.Errorf("%w (and %d more records failed)", a.firstErr, n-1)
 	}
-	progressDone := make(chan struct{})
-	var progressWG sync.WaitGroup
-	if in.cfg.Progress != nil {
-		progressWG.Add(1)
-		go func() {
-			defer progressWG.Done()
-			t := time.NewTicker(in.cfg.ProgressEvery)
-			defer t.Stop()
-			for {
-				select {
-				case <-t.C:
-					in.cfg.Progress(snapshot(false))
-				case <-progressDone:
-					return
-				}
+	return a.firstErr
+}
+
+func (a *acks) progress(total int64, start time.Time, done bool) Progress {
+	return Progress{Frames: a.acked.Load(), Bytes: a.ackedBytes.Load(), Read: a.read.Load(),
+		Total: total, Elapsed: time.Since(start), Done: done}
+}
+
+// startProgress calls Config.Progress every ProgressEvery until the returned stop is called.
+func (in *Ingest) startProgress(a *acks, start time.Time) (stop func()) {
+	if in.cfg.Progress == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(in.cfg.ProgressEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				in.cfg.Progress(a.progress(in.cfg.TotalBytes, start, false))
+			case <-done:
+				return
 			}
-		}()
+		}
+	})
+	return func() {
+		close(done)
+		wg.Wait()
 	}
-
-	fl := flow{stop: stop, freed: freed, inFlight: &inFlight, max: in.cfg.MaxInFlightBytes}
-	blank, sendErr := in.send(ctx, r, producer, fl, &read)
-	// AsyncClose flushes what is buffered and closes Successes and Errors once every record
-	// sent has its answer, so draining both is waiting for the last ack.
-	producer.AsyncClose()
-	drained.Wait()
-	close(progressDone)
-	progressWG.Wait()
-
-	st := Stats{Frames: acked.Load(), Bytes: ackedBytes.Load(), Read: read.Load(), Blank: blank,
-		Failed: failed.Load(), Elapsed: time.Since(start), PerPartition: perPartition}
-	if in.cfg.Progress != nil {
-		p := snapshot(true)
-		p.Elapsed = st.Elapsed
-		in.cfg.Progress(p)
-	}
-	if failed.Load() > 1 {
-		firstErr = fmt.Errorf("%w (and %d more records failed)", firstErr, failed.Load()-1)
-	}
-	return st, errors.Join(firstErr, sendErr)
 }
 
 // send reads lines and hands them to the producer until the input ends, the producer fails

@@ -14,6 +14,7 @@ import (
 	"github.com/kuniq/kuniq/emitter"
 	"github.com/kuniq/kuniq/gen"
 	"github.com/kuniq/kuniq/internal/kafkatest"
+	"github.com/kuniq/kuniq/internal/testkit"
 	"github.com/kuniq/kuniq/kafka"
 )
 
@@ -24,21 +25,8 @@ func testLines(t testing.TB, count, frameBytes int) ([]byte, [][]byte) {
 	cfg := gen.DefaultConfig()
 	cfg.Count, cfg.Pool, cfg.FrameBytes = count, 2000, frameBytes
 	cfg.MalformedPct, cfg.BitFlipPct, cfg.LatePct, cfg.DisorderPct = 3, 1, 1, 10
-	g, err := gen.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if _, err := g.WriteTo(&buf); err != nil {
-		t.Fatal(err)
-	}
-	var lines [][]byte
-	for line := range bytes.SplitSeq(buf.Bytes(), []byte("\n")) {
-		if len(bytes.Trim(line, " \t\r")) > 0 {
-			lines = append(lines, line)
-		}
-	}
-	return buf.Bytes(), lines
+	b, _ := testkit.Generate(t, cfg)
+	return b, testkit.Lines(b)
 }
 
 // record is what the read-back keeps of a record.
@@ -85,12 +73,7 @@ func readTopic(ctx context.Context, t testing.TB, cfg kafka.Config, topic string
 // 4-partition topic and reads them back: every line exactly once, every partition used, each
 // user on one partition, and record timestamps of now, not of 2016.
 func TestIntegrationIngest(t *testing.T) {
-	cfg := kafkatest.Config(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	if err := cfg.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
+	cfg, ctx := kafkatest.Ready(t, 90*time.Second)
 	topic := kafkatest.Name(t, "ingest")
 	const partitions = 4
 	if err := cfg.EnsureTopics(kafka.Topic{Name: topic, Partitions: partitions}); err != nil {
@@ -181,12 +164,7 @@ func TestIntegrationIngest(t *testing.T) {
 // TestIntegrationIngestErrors checks that failures come back from Run instead of vanishing: a
 // missing topic, a broker that refuses the batches, and a cancelled context.
 func TestIntegrationIngestErrors(t *testing.T) {
-	cfg := kafkatest.Config(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	if err := cfg.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
+	cfg, ctx := kafkatest.Ready(t, 90*time.Second)
 	input, _ := testLines(t, 200, 2080)
 	newIngest := func(topic string) *emitter.Ingest {
 		ec := emitter.DefaultConfig()

@@ -1,7 +1,6 @@
 package emitter
 
 import (
-	"bytes"
 	"fmt"
 	"hash/crc32"
 	"testing"
@@ -9,6 +8,7 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/kuniq/kuniq/gen"
+	"github.com/kuniq/kuniq/internal/testkit"
 )
 
 func TestKeyer(t *testing.T) {
@@ -56,24 +56,11 @@ func TestParseKeying(t *testing.T) {
 	}
 }
 
-// genLines returns the non-empty lines of a generated challenge-shaped stream.
+// genLines returns the lines of a generated challenge-shaped stream.
 func genLines(tb testing.TB, cfg gen.Config) ([][]byte, *gen.Generator) {
 	tb.Helper()
-	g, err := gen.New(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if _, err := g.WriteTo(&buf); err != nil {
-		tb.Fatal(err)
-	}
-	var lines [][]byte
-	for line := range bytes.SplitSeq(buf.Bytes(), []byte("\n")) {
-		if len(line) > 0 {
-			lines = append(lines, line)
-		}
-	}
-	return lines, g
+	b, g := testkit.Generate(tb, cfg)
+	return testkit.Lines(b), g
 }
 
 // TestKeysBalancePartitions checks, without a broker, what the integration test checks with

@@ -55,15 +55,16 @@ func (pp *ProgressPrinter) Update(p Progress) {
 }
 
 // format renders one progress line, for example
-// "ingest: 120000 frames, 249.6 MB; 41230 frames/s, 85.8 MB/s; 60% ETA 1m2s".
+// "ingest: 120000 frames, 238.0 MiB; 41230 frames/s, 81.8 MiB/s; 60% ETA 1m2s" (binary units,
+// as every size kuniq prints).
 func (pp *ProgressPrinter) format(p Progress) string {
 	frames, bytes, secs := p.Frames-pp.prev.Frames, p.Bytes-pp.prev.Bytes, (p.Elapsed - pp.prev.Elapsed).Seconds()
 	if p.Done {
 		frames, bytes, secs = p.Frames, p.Bytes, p.Elapsed.Seconds()
 	}
 	secs = max(secs, 1e-9)
-	s := fmt.Sprintf("ingest: %d frames, %.1f MB; %.0f frames/s, %.1f MB/s",
-		p.Frames, float64(p.Bytes)/1e6, float64(frames)/secs, float64(bytes)/secs/1e6)
+	s := fmt.Sprintf("ingest: %d frames, %.1f MiB; %.0f frames/s, %.1f MiB/s",
+		p.Frames, float64(p.Bytes)/(1<<20), float64(frames)/secs, float64(bytes)/secs/(1<<20))
 	if p.Total > 0 {
 		s += fmt.Sprintf("; %.0f%%", 100*float64(min(p.Read, p.Total))/float64(p.Total))
 		if eta, ok := p.ETA(); ok && !p.Done {

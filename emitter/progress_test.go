@@ -32,15 +32,15 @@ func TestProgressETA(t *testing.T) {
 
 func TestProgressPrinter(t *testing.T) {
 	snaps := []Progress{
-		{Frames: 1000, Bytes: 2_000_000, Read: 2_500_000, Total: 10_000_000, Elapsed: time.Second},
-		{Frames: 3000, Bytes: 6_000_000, Read: 7_500_000, Total: 10_000_000, Elapsed: 3 * time.Second},
-		{Frames: 4000, Bytes: 8_000_000, Read: 10_000_000, Total: 10_000_000, Elapsed: 4 * time.Second, Done: true},
+		{Frames: 1000, Bytes: 2 << 20, Read: 2_500_000, Total: 10_000_000, Elapsed: time.Second},
+		{Frames: 3000, Bytes: 6 << 20, Read: 7_500_000, Total: 10_000_000, Elapsed: 3 * time.Second},
+		{Frames: 4000, Bytes: 8 << 20, Read: 10_000_000, Total: 10_000_000, Elapsed: 4 * time.Second, Done: true},
 	}
 	// Rates are per interval: 2000 frames in the 2 s between the first two snapshots.
 	lines := []string{
-		"ingest: 1000 frames, 2.0 MB; 1000 frames/s, 2.0 MB/s; 25% ETA 3s",
-		"ingest: 3000 frames, 6.0 MB; 1000 frames/s, 2.0 MB/s; 75% ETA 1s",
-		"ingest: 4000 frames, 8.0 MB; 1000 frames/s, 2.0 MB/s; 100% in 4.0s",
+		"ingest: 1000 frames, 2.0 MiB; 1000 frames/s, 2.0 MiB/s; 25% ETA 3s",
+		"ingest: 3000 frames, 6.0 MiB; 1000 frames/s, 2.0 MiB/s; 75% ETA 1s",
+		"ingest: 4000 frames, 8.0 MiB; 1000 frames/s, 2.0 MiB/s; 100% in 4.0s",
 	}
 	t.Run("log", func(t *testing.T) {
 		var sb strings.Builder
@@ -67,11 +67,11 @@ func TestProgressPrinter(t *testing.T) {
 	t.Run("tty wipes a longer line", func(t *testing.T) {
 		var sb strings.Builder
 		pp := ProgressPrinter{W: &sb, TTY: true}
-		pp.Update(Progress{Frames: 1234567, Bytes: 2_500_000_000, Elapsed: time.Second})
+		pp.Update(Progress{Frames: 1234567, Bytes: 2500 << 20, Elapsed: time.Second})
 		long := sb.String()
 		sb.Reset()
-		pp.Update(Progress{Frames: 1234568, Bytes: 2_500_001_000, Elapsed: 2 * time.Second})
-		short := "ingest: 1234568 frames, 2500.0 MB; 1 frames/s, 0.0 MB/s"
+		pp.Update(Progress{Frames: 1234568, Bytes: 2500<<20 + 1000, Elapsed: 2 * time.Second})
+		short := "ingest: 1234568 frames, 2500.0 MiB; 1 frames/s, 0.0 MiB/s"
 		if got, want := sb.String(), "\r"+short+strings.Repeat(" ", len(long)-1-len(short)); got != want {
 			t.Errorf("output = %q, want %q", got, want)
 		}
@@ -80,7 +80,7 @@ func TestProgressPrinter(t *testing.T) {
 		var sb strings.Builder
 		pp := ProgressPrinter{W: &sb}
 		pp.Update(Progress{Frames: 10, Bytes: 20_000, Read: 21_000, Elapsed: 2 * time.Second})
-		if got, want := sb.String(), "ingest: 10 frames, 0.0 MB; 5 frames/s, 0.0 MB/s\n"; got != want {
+		if got, want := sb.String(), "ingest: 10 frames, 0.0 MiB; 5 frames/s, 0.0 MiB/s\n"; got != want {
 			t.Errorf("output = %q, want %q", got, want)
 		}
 	})

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kuniq/kuniq/codec"
 	"github.com/kuniq/kuniq/gen"
+	"github.com/kuniq/kuniq/internal/testkit"
 	"github.com/kuniq/kuniq/internal/truth"
 	"github.com/kuniq/kuniq/window"
 )
@@ -49,15 +50,8 @@ func TestAccuracyAgainstExactCounts(t *testing.T) {
 		cfg.Count = 50_000
 		cfg.JumpEvery = 30_000
 	}
-	g, err := gen.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var in bytes.Buffer
-	if _, err := g.WriteTo(&in); err != nil {
-		t.Fatal(err)
-	}
-	rec, st := countAll(t, in.Bytes(), 14, 0)
+	in, g := testkit.Generate(t, cfg)
+	rec, st := countAll(t, in, 14, 0)
 	rep, err := truth.Compare(truth.Latest(rec.results), g.Truth())
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +99,7 @@ func TestAccuracyAgainstExactCounts(t *testing.T) {
 // TestAccuracyChallengeSample counts the 1,000 real challenge frames: small windows, where
 // HyperLogLog (sparse) is exact or nearly so.
 func TestAccuracyChallengeSample(t *testing.T) {
-	in := readSample(t)
+	in := testkit.Sample(t)
 	rec, st := countAll(t, in, 14, 2)
 	if st.Accepted != 1000 || st.DeadTotal() != 0 {
 		t.Fatalf("stats %+v: want all 1000 frames counted", st)

@@ -59,23 +59,12 @@ type Output interface {
 
 // Window is one window's running state.
 type Window struct {
-	Key    window.Key
-	Sketch *sketch.Sketch
-	// Frames counts accepted frames, LateFrames those that arrived after it was final.
-	Frames, LateFrames int64
-	Final              bool
-	Revision           int
+	Key window.Key
+	Count
 	// dirty: changed since its last record; earlyAt: event time of its last early record.
 	dirty   bool
 	earlyAt int64
 	index   int // in the open heap
-}
-
-// Result is the window's record as of now.
-func (w *Window) Result() codec.Result {
-	r := codec.NewResult(w.Key, w.Sketch.Estimate(), w.Frames)
-	r.Final, r.Revision, r.LateFrames = w.Final, w.Revision, w.LateFrames
-	return r
 }
 
 // byEnd orders windows by end, then granularity, then start: the order of finalisation, so
@@ -102,16 +91,16 @@ func (h *windowHeap) Pop() any {
 // Counter counts one input: a Source plus its windows. Feed frames with Add in arrival order
 // and call Close at the end of input. It is not safe for concurrent use.
 type Counter struct {
-	cfg    Config
-	out    Output
-	src    *Source
-	byKey  map[window.Key]*Window
-	open   windowHeap // not yet final, by end
-	final  windowHeap // final, kept until no frame can reach them, by end
-	dirty  []*Window  // final windows with late frames, awaiting their correction
-	recent [8]*Window // the current window per granularity: most frames hit it
-	wm     int64      // watermark of the last advance
-	lateNs int64
+	cfg      Config
+	out      Output
+	src      *Source
+	byKey    map[window.Key]*Window
+	open     windowHeap // not yet final, by end
+	final    windowHeap // final, kept until no frame can reach them, by end
+	dirty    []*Window  // final windows with late frames, awaiting their correction
+	recent   [8]*Window // the current window per granularity: most frames hit it
+	wm       int64      // watermark of the last advance
+	lateSecs int64      // the allowed lateness in seconds, the unit of ts
 }
 
 // NewCounter returns a Counter writing to out.
@@ -120,7 +109,7 @@ func NewCounter(cfg Config, out Output) (*Counter, error) {
 		return nil, fmt.Errorf("engine config: %w", err)
 	}
 	c := &Counter{cfg: cfg, out: out, byKey: map[window.Key]*Window{}, wm: math.MinInt64}
-	c.lateNs = int64(cfg.Clock.Lateness / time.Second)
+	c.lateSecs = int64(cfg.Clock.Lateness / time.Second)
 	c.src = NewSource(0, cfg.Granularities, cfg.Clock, (*counterSink)(c))
 	return c, nil
 }
@@ -177,7 +166,7 @@ func (c *Counter) window(k window.Key) *Window {
 		return w
 	}
 	sk, _ := sketch.New(c.cfg.Precision) // Validate checked the precision
-	w := &Window{Key: k, Sketch: sk, earlyAt: math.MinInt64}
+	w := &Window{Key: k, Count: Count{Sketch: sk}, earlyAt: math.MinInt64}
 	c.byKey[k] = w
 	heap.Push(&c.open, w)
 	return w
@@ -189,7 +178,7 @@ func (c *Counter) advance(wm int64) {
 	for len(c.open) > 0 && c.open[0].Key.End() <= wm {
 		w := heap.Pop(&c.open).(*Window)
 		w.Final, w.dirty = true, false
-		c.out.Result(w.Result())
+		c.out.Result(w.Result(w.Key))
 		heap.Push(&c.final, w)
 	}
 	if len(c.dirty) > 0 {
@@ -197,7 +186,7 @@ func (c *Counter) advance(wm int64) {
 		for _, w := range c.dirty {
 			w.Revision++
 			w.dirty = false
-			c.out.Result(w.Result())
+			c.out.Result(w.Result(w.Key))
 		}
 		c.dirty = c.dirty[:0]
 	}
@@ -206,7 +195,7 @@ func (c *Counter) advance(wm int64) {
 	}
 	// A window that ends Lateness before the watermark can get no frame: the clock calls any
 	// frame older than watermark - Lateness late.
-	horizon := wm - c.lateNs
+	horizon := wm - c.lateSecs
 	if wm == math.MaxInt64 {
 		horizon = wm
 	}
@@ -231,6 +220,6 @@ func (c *Counter) early() {
 	slices.SortFunc(due, byEnd)
 	for _, w := range due {
 		w.dirty, w.earlyAt = false, now
-		c.out.Result(w.Result())
+		c.out.Result(w.Result(w.Key))
 	}
 }

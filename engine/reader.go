@@ -51,102 +51,134 @@ func Read(ctx context.Context, r io.Reader, cfg ReadConfig, fn func([]Frame) err
 	if maxLine <= 0 {
 		maxLine = 16 << 20
 	}
+	p := &chunks{
+		maxLine: maxLine,
+		jobs:    make(chan *chunk, workers),
+		ordered: make(chan *chunk, 2*workers), // bounds the chunks in flight
+		free:    make(chan *chunk, 3*workers+2),
+	}
 	g, ctx := errgroup.WithContext(ctx)
-	jobs := make(chan *chunk, workers)
-	ordered := make(chan *chunk, 2*workers) // bounds the chunks in flight
-	free := make(chan *chunk, 3*workers+2)
-	recycle := func(c *chunk) {
-		select {
-		case free <- c:
-		default:
-		}
-	}
-
-	g.Go(func() error { // reader: cut the input at line ends
-		defer close(jobs)
-		defer close(ordered)
-		var carry []byte
-		line := int64(1)
-		for eof := false; !eof; {
-			var c *chunk
-			select {
-			case c = <-free:
-			default:
-				c = &chunk{buf: make([]byte, 0, chunkSize)}
-			}
-			c.buf = append(c.buf[:0], carry...)
-			target := len(c.buf) + chunkSize
-			c.buf = slices.Grow(c.buf, chunkSize)
-			for len(c.buf) < target && !eof {
-				n, err := r.Read(c.buf[len(c.buf):target])
-				c.buf = c.buf[:len(c.buf)+n]
-				if errors.Is(err, io.EOF) {
-					eof = true
-				} else if err != nil {
-					return fmt.Errorf("read input: %w", err)
-				}
-			}
-			carry = carry[:0]
-			if !eof {
-				cut := bytes.LastIndexByte(c.buf, '\n')
-				switch {
-				case cut >= 0:
-					carry = append(carry, c.buf[cut+1:]...)
-					c.buf = c.buf[:cut+1]
-				case len(c.buf) <= maxLine:
-					// No line end yet: read on with the whole chunk carried over.
-					carry = append(carry, c.buf...)
-					recycle(c)
-					continue
-				default:
-					// A line longer than maxLine: this piece becomes a dead letter, the rest
-					// of the line follows as the next "line" (also not JSON).
-				}
-			}
-			c.first = line
-			line += int64(bytes.Count(c.buf, []byte{'\n'}))
-			if n := len(c.buf); n > 0 && c.buf[n-1] != '\n' {
-				line++
-			}
-			c.done = make(chan struct{})
-			select {
-			case ordered <- c:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			select {
-			case jobs <- c:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		return nil
-	})
+	g.Go(func() error { return p.split(ctx, r) })
 	for range workers {
-		g.Go(func() error { // decoders
-			var d codec.FrameDecoder
-			for c := range jobs {
-				c.frames = decodeChunk(&d, c.buf, c.first, maxLine, c.frames[:0])
-				close(c.done)
-			}
-			return nil
-		})
+		g.Go(p.decode)
 	}
-	g.Go(func() error { // the caller's side: batches in input order
-		for c := range ordered {
+	g.Go(func() error { return p.handOver(ctx, fn) })
+	return g.Wait()
+}
+
+// chunks is Read's machinery: split cuts the input into chunks at line ends and queues each
+// twice, on jobs for a decoder and on ordered for handOver, which waits for each in turn.
+type chunks struct {
+	maxLine             int
+	jobs, ordered, free chan *chunk
+}
+
+// get returns a recycled chunk or a new one.
+func (p *chunks) get() *chunk {
+	select {
+	case c := <-p.free:
+		return c
+	default:
+		return &chunk{buf: make([]byte, 0, chunkSize)}
+	}
+}
+
+func (p *chunks) recycle(c *chunk) {
+	select {
+	case p.free <- c:
+	default:
+	}
+}
+
+// split reads r into chunks that end at a line end (or hold a piece of a line longer than
+// maxLine) and queues them, numbering their lines.
+func (p *chunks) split(ctx context.Context, r io.Reader) error {
+	defer close(p.jobs)
+	defer close(p.ordered)
+	var carry []byte
+	line := int64(1)
+	for eof := false; !eof; {
+		c := p.get()
+		c.buf = append(c.buf[:0], carry...)
+		var err error
+		if eof, err = fill(c, r); err != nil {
+			return err
+		}
+		carry = carry[:0]
+		if !eof {
+			cut := bytes.LastIndexByte(c.buf, '\n')
+			switch {
+			case cut >= 0:
+				carry = append(carry, c.buf[cut+1:]...)
+				c.buf = c.buf[:cut+1]
+			case len(c.buf) <= p.maxLine:
+				// No line end yet: read on with the whole chunk carried over.
+				carry = append(carry, c.buf...)
+				p.recycle(c)
+				continue
+			default:
+				// A line longer than maxLine: this piece becomes a dead letter, the rest
+				// of the line follows as the next "line" (also not JSON).
+			}
+		}
+		c.first = line
+		line += int64(bytes.Count(c.buf, []byte{'\n'}))
+		if n := len(c.buf); n > 0 && c.buf[n-1] != '\n' {
+			line++
+		}
+		c.done = make(chan struct{})
+		for _, q := range []chan *chunk{p.ordered, p.jobs} {
 			select {
-			case <-c.done:
+			case q <- c:
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-			if err := fn(c.frames); err != nil {
-				return err
-			}
-			recycle(c)
 		}
-		return nil
-	})
-	return g.Wait()
+	}
+	return nil
+}
+
+// fill reads up to chunkSize more bytes into c.buf, reporting the end of the input.
+func fill(c *chunk, r io.Reader) (eof bool, err error) {
+	target := len(c.buf) + chunkSize
+	c.buf = slices.Grow(c.buf, chunkSize)
+	for len(c.buf) < target {
+		n, err := r.Read(c.buf[len(c.buf):target])
+		c.buf = c.buf[:len(c.buf)+n]
+		if errors.Is(err, io.EOF) {
+			return true, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("read input: %w", err)
+		}
+	}
+	return false, nil
+}
+
+// decode decodes the chunks of jobs until split closes it.
+func (p *chunks) decode() error {
+	var d codec.FrameDecoder
+	for c := range p.jobs {
+		c.frames = decodeChunk(&d, c.buf, c.first, p.maxLine, c.frames[:0])
+		close(c.done)
+	}
+	return nil
+}
+
+// handOver calls fn with each chunk's frames in input order, once its decoder is done.
+func (p *chunks) handOver(ctx context.Context, fn func([]Frame) error) error {
+	for c := range p.ordered {
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if err := fn(c.frames); err != nil {
+			return err
+		}
+		p.recycle(c)
+	}
+	return nil
 }
 
 func decodeChunk(d *codec.FrameDecoder, buf []byte, line int64, maxLine int, dst []Frame) []Frame {

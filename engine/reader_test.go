@@ -11,6 +11,7 @@ import (
 
 	"github.com/kuniq/kuniq/codec"
 	"github.com/kuniq/kuniq/gen"
+	"github.com/kuniq/kuniq/internal/testkit"
 )
 
 type readFrame struct {
@@ -63,14 +64,8 @@ func readNaive(in []byte) []readFrame {
 func TestReadParallelEqualsSequential(t *testing.T) {
 	cfg := gen.DefaultConfig()
 	cfg.Count, cfg.Seed, cfg.MalformedPct, cfg.DisorderPct = 3000, 7, 2, 10
-	g, err := gen.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if _, err := g.WriteTo(&buf); err != nil {
-		t.Fatal(err)
-	}
+	frames, _ := testkit.Generate(t, cfg)
+	buf := bytes.NewBuffer(frames)
 	// Edge cases at the end: blank lines, CRLF, a line over MaxLine, no final newline.
 	buf.WriteString("\n   \n{\"ts\":1468244390,\"uid\":\"crlf\"}\r\n")
 	buf.WriteString(`{"ts":1468244390,"uid":"` + strings.Repeat("x", 70<<10) + "\"}\n")

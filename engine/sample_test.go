@@ -3,20 +3,10 @@ package engine
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"testing"
 
 	"github.com/kuniq/kuniq/window"
 )
-
-func readSample(t *testing.T) []byte {
-	t.Helper()
-	b, err := os.ReadFile("../testdata/challenge-sample-1000.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // exactCounts counts distinct root uids per window with encoding/json: the reference.
 func exactCounts(t *testing.T, in []byte) map[window.Key]int {

@@ -130,7 +130,7 @@ func (s *Source) onVerdict(it heldItem, ts int64, v window.Verdict) {
 
 func (s *Source) reject(reason, detail string, offset, ts int64, line []byte) {
 	s.stats.Dead[reason]++
-	s.sink.Reject(codec.DeadLetter{Reason: reason, Detail: detail, Source: s.id, Offset: offset, TS: ts, Frame: string(line)})
+	s.sink.Reject(codec.DeadLetter{Reason: reason, Detail: detail, Partition: s.id, Offset: offset, TS: ts, Frame: string(line)})
 }
 
 // Watermark is the source's watermark (math.MinInt64 until the clock has anchored).

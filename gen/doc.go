@@ -26,8 +26,9 @@
 //
 // Window bounds come from package window, the same bucket math kuniq uses.
 //
-// The truth assumes the engine's rules from MISSION.md §4: disorder within
-// the allowed out-of-orderness (DisorderMax, default 5 s, must stay below the
-// allowed lateness) counts; LateBy must exceed the engine's allowed lateness
-// (default 1 h) plus its out-of-orderness for Late frames to be dropped.
+// The truth assumes the engine's rules (docs/design.md, "When a window is
+// output"): disorder within the allowed out-of-orderness (DisorderMax,
+// default 5 s, must stay below the allowed lateness) counts; LateBy must
+// exceed the engine's allowed lateness (default 1 h) plus its
+// out-of-orderness for Late frames to be dropped.
 package gen

@@ -54,7 +54,7 @@ type Stats struct {
 
 // jumpGuard is how many frames after a clock jump Late frames still go
 // below the pre-jump time too, so they are late whether or not the engine
-// has yet confirmed the jump (MISSION.md §4).
+// has yet confirmed the jump (docs/design.md, "Bit flips").
 const jumpGuard = 10_000
 
 // flushBytes is the write size of WriteTo.
@@ -113,98 +113,130 @@ func (g *Generator) WriteTo(w io.Writer) (int64, error) {
 	if cap(g.buf) < flushBytes+4*cfg.FrameBytes {
 		g.buf = make([]byte, 0, flushBytes+4*cfg.FrameBytes)
 	}
-	buf := g.buf[:0]
-	var written int64
-	flush := func() error {
-		n, err := w.Write(buf)
-		written += int64(n)
-		buf = buf[:0]
-		if err != nil {
-			return fmt.Errorf("write frames: %w", err)
-		}
-		return nil
-	}
-
-	// Cumulative thresholds of the per-frame draw, in [0, 1).
-	tMal := cfg.MalformedPct / 100
-	tFlip := tMal + cfg.BitFlipPct/100
-	tLate := tFlip + cfg.LatePct/100
-	tDis := tLate + cfg.DisorderPct/100
-	disMax := int(cfg.DisorderMax / time.Second)
-	lateBy := int64(cfg.LateBy / time.Second)
-	jumpBy := int64(cfg.JumpBy / time.Second)
-
-	clock := cfg.Start
-	newest, counted := int64(math.MinInt64), false // newest counted ts
-	preJump, sinceJump := int64(0), jumpGuard      // newest before the last jump
+	out := &lineWriter{w: w, buf: g.buf[:0]}
+	st := g.newStream()
 	for i := range cfg.Count {
 		if cfg.JumpEvery > 0 && i > 0 && i%cfg.JumpEvery == 0 {
-			clock += jumpBy
-			preJump, sinceJump = newest, 0
+			st.clock += st.jumpBy
+			st.preJump, st.sinceJump = st.newest, 0
 		}
 		user := uint32(g.r.intn(cfg.Pool))
-		kind, ts := Clean, clock
-		switch u := g.r.float(); {
-		case u < tMal:
-			kind = Malformed
-		case u < tFlip:
-			kind, ts = BitFlipped, clock^int64(1)<<(13+g.r.intn(28))
-		case u < tLate && counted:
-			// Late relative to the newest counted ts, and to the pre-jump
-			// time while the engine may not have accepted the jump yet.
-			base := newest
-			if sinceJump < jumpGuard {
-				base = min(base, preJump)
-			}
-			kind, ts = Late, base-lateBy-int64(g.r.intn(int(lateBy)))
-		case u < tLate:
-			// Nothing counted yet, so nothing to be late against.
-		case u < tDis:
-			kind, ts = Disordered, clock-1-int64(g.r.intn(disMax))
-		}
+		kind, ts := g.draw(st)
 
-		from := len(buf)
+		from := len(out.buf)
 		if kind == Malformed {
-			buf = g.appendMalformed(buf, user, clock)
+			out.buf = g.appendMalformed(out.buf, user, st.clock)
 		} else {
-			buf = g.appendFrame(buf, user, ts, fieldOK, fieldOK)
+			out.buf = g.appendFrame(out.buf, user, ts, fieldOK, fieldOK)
 		}
-		size := len(buf) - from
-		buf = append(buf, '\n')
-
-		if kind.Counted() {
-			g.truth.add(ts, user)
-			if !counted || ts < g.stats.MinTS {
-				g.stats.MinTS = ts
-			}
-			if ts > newest {
-				newest = ts
-			}
-			counted = true
-			g.stats.MaxTS = newest
-		}
-		g.stats.Lines++
-		g.stats.Bytes += int64(size + 1)
-		g.stats.Kinds[kind]++
-		if g.onFrame != nil {
-			g.onFrame(FrameInfo{Index: i, Kind: kind, Clock: clock, TS: ts, User: int(user), Bytes: size})
-		}
-		if len(buf) >= flushBytes {
-			if err := flush(); err != nil {
-				return written, err
+		size := len(out.buf) - from
+		out.buf = append(out.buf, '\n')
+		g.account(st, FrameInfo{Index: i, Kind: kind, Clock: st.clock, TS: ts, User: int(user), Bytes: size})
+		if len(out.buf) >= flushBytes {
+			if err := out.flush(); err != nil {
+				return out.written, err
 			}
 		}
 
 		if cfg.Rate == 1 || g.r.intn(cfg.Rate) == 0 {
-			clock++
+			st.clock++
 		}
-		sinceJump++
+		st.sinceJump++
 	}
-	if len(buf) > 0 {
-		if err := flush(); err != nil {
-			return written, err
+	if len(out.buf) > 0 {
+		if err := out.flush(); err != nil {
+			return out.written, err
 		}
 	}
-	g.buf = buf
-	return written, nil
+	g.buf = out.buf
+	return out.written, nil
+}
+
+// lineWriter collects lines and writes them to w in large writes.
+type lineWriter struct {
+	w       io.Writer
+	buf     []byte
+	written int64
+}
+
+func (lw *lineWriter) flush() error {
+	n, err := lw.w.Write(lw.buf)
+	lw.written += int64(n)
+	lw.buf = lw.buf[:0]
+	if err != nil {
+		return fmt.Errorf("write frames: %w", err)
+	}
+	return nil
+}
+
+// stream is WriteTo's state from frame to frame: the clock, and the newest counted ts that
+// late frames are made late against.
+type stream struct {
+	// Cumulative thresholds of the per-frame draw, in [0, 1).
+	tMal, tFlip, tLate, tDis float64
+	disMax                   int
+	lateBy, jumpBy           int64
+
+	clock     int64
+	newest    int64 // newest counted ts
+	counted   bool  // any frame counted yet
+	preJump   int64 // newest before the last jump
+	sinceJump int
+}
+
+func (g *Generator) newStream() *stream {
+	cfg := g.cfg
+	st := &stream{
+		tMal:   cfg.MalformedPct / 100,
+		disMax: int(cfg.DisorderMax / time.Second),
+		lateBy: int64(cfg.LateBy / time.Second),
+		jumpBy: int64(cfg.JumpBy / time.Second),
+		clock:  cfg.Start, newest: math.MinInt64, sinceJump: jumpGuard,
+	}
+	st.tFlip = st.tMal + cfg.BitFlipPct/100
+	st.tLate = st.tFlip + cfg.LatePct/100
+	st.tDis = st.tLate + cfg.DisorderPct/100
+	return st
+}
+
+// draw picks the next line's kind and ts.
+func (g *Generator) draw(st *stream) (Kind, int64) {
+	switch u := g.r.float(); {
+	case u < st.tMal:
+		return Malformed, st.clock
+	case u < st.tFlip:
+		return BitFlipped, st.clock ^ int64(1)<<(13+g.r.intn(28))
+	case u < st.tLate && st.counted:
+		// Late relative to the newest counted ts, and to the pre-jump time while the engine
+		// may not have accepted the jump yet.
+		base := st.newest
+		if st.sinceJump < jumpGuard {
+			base = min(base, st.preJump)
+		}
+		return Late, base - st.lateBy - int64(g.r.intn(int(st.lateBy)))
+	case u < st.tLate:
+		// Nothing counted yet, so nothing to be late against.
+	case u < st.tDis:
+		return Disordered, st.clock - 1 - int64(g.r.intn(st.disMax))
+	}
+	return Clean, st.clock
+}
+
+// account adds a line made to the truth and the stats, and tells OnFrame.
+func (g *Generator) account(st *stream, fi FrameInfo) {
+	if fi.Kind.Counted() {
+		g.truth.add(fi.TS, uint32(fi.User))
+		if !st.counted || fi.TS < g.stats.MinTS {
+			g.stats.MinTS = fi.TS
+		}
+		st.newest = max(st.newest, fi.TS)
+		st.counted = true
+		g.stats.MaxTS = st.newest
+	}
+	g.stats.Lines++
+	g.stats.Bytes += int64(fi.Bytes + 1)
+	g.stats.Kinds[fi.Kind]++
+	if g.onFrame != nil {
+		g.onFrame(fi)
+	}
 }

@@ -49,11 +49,3 @@ func (c Config) EmitterOptions() []goka.EmitterOption {
 		goka.WithEmitterTopicManagerBuilder(c.TopicManagerBuilder()),
 	}
 }
-
-// ViewOptions are the options every kuniq view gets.
-func (c Config) ViewOptions() []goka.ViewOption {
-	return []goka.ViewOption{
-		goka.WithViewConsumerSaramaBuilder(c.ConsumerBuilder()),
-		goka.WithViewTopicManagerBuilder(c.TopicManagerBuilder()),
-	}
-}

@@ -1,7 +1,6 @@
 package kafka_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -17,12 +16,7 @@ import (
 // creates a topic, sarama produces challenge frames into it, and a consumer reads back every
 // one of them, in order per partition, with keys and values intact.
 func TestIntegrationRoundTrip(t *testing.T) {
-	cfg := kafkatest.Config(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := cfg.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
+	cfg, ctx := kafkatest.Ready(t, 60*time.Second)
 
 	topic := kafkatest.Name(t, "roundtrip")
 	const partitions = 4

@@ -3,6 +3,8 @@ package processor
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/lovoo/goka"
@@ -41,7 +43,8 @@ type Config struct {
 	EarlyInterval time.Duration
 	// Retention per granularity, in event time after the window's end; 0 keeps it forever.
 	Retention map[window.Granularity]time.Duration
-	// StateDir holds stage 2's LevelDB tables.
+	// StateDir holds stage 2's LevelDB tables, under StateDir/<app>; the default is
+	// <os.TempDir()>/kuniq.
 	StateDir string
 	Stage    Stage
 	// Options are passed to every Goka processor after kuniq's own (tests plug in a tester).
@@ -68,7 +71,7 @@ func DefaultConfig() Config {
 			window.Minute: 7 * 24 * time.Hour,
 			window.Hour:   90 * 24 * time.Hour,
 		},
-		StateDir: "/tmp/kuniq",
+		StateDir: filepath.Join(os.TempDir(), "kuniq"),
 		Stage:    StageBoth,
 	}
 }
@@ -94,7 +97,13 @@ func (c Config) Validate() error {
 	if c.MaxPending < 1 {
 		errs = append(errs, fmt.Errorf("max pending %d < 1", c.MaxPending))
 	}
+	if c.EarlyInterval < 0 {
+		errs = append(errs, fmt.Errorf("early interval %v < 0: use 0 for finals only", c.EarlyInterval))
+	}
 	for g, r := range c.Retention {
+		if r < 0 {
+			errs = append(errs, fmt.Errorf("%s retention %v < 0: use 0 to keep windows forever", g, r))
+		}
 		// A window deleted while frames may still reach it would come back with a partial count.
 		if r > 0 && r < c.Engine.Clock.Lateness {
 			errs = append(errs, fmt.Errorf("%s retention %v is shorter than the allowed lateness %v", g, r, c.Engine.Clock.Lateness))

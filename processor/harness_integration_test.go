@@ -19,6 +19,7 @@ import (
 	"github.com/kuniq/kuniq/codec"
 	"github.com/kuniq/kuniq/gen"
 	"github.com/kuniq/kuniq/internal/kafkatest"
+	"github.com/kuniq/kuniq/internal/testkit"
 	"github.com/kuniq/kuniq/internal/truth"
 	"github.com/kuniq/kuniq/kafka"
 	"github.com/kuniq/kuniq/window"
@@ -75,19 +76,7 @@ func newCluster(t *testing.T, partitions int) *cluster {
 // generate writes frames of cfg to a file and returns its path and the generator (truth).
 func (c *cluster) generate(cfg gen.Config, name string) (string, *gen.Generator) {
 	c.t.Helper()
-	g, err := gen.New(cfg)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if _, err := g.WriteTo(&buf); err != nil {
-		c.t.Fatal(err)
-	}
-	path := filepath.Join(c.dir, name)
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		c.t.Fatal(err)
-	}
-	return path, g
+	return testkit.GenerateFile(c.t, c.dir, name, cfg)
 }
 
 // split writes the lines of path [from, to) to a new file.
@@ -180,31 +169,19 @@ func (in *instance) kill() {
 // results reads the output topic.
 func (c *cluster) results() []codec.Result {
 	c.t.Helper()
-	recs, err := kafkatest.ReadAll(c.kc, c.output)
-	if errors.Is(err, sarama.ErrUnknownTopicOrPartition) {
+	rs, err := truth.ReadTopic(c.kc, c.output)
+	switch {
+	case errors.Is(err, codec.ErrResult):
+		c.t.Fatal(err)
+	case errors.Is(err, sarama.ErrUnknownTopicOrPartition):
 		return nil // the instance has not created its output topic yet
-	}
-	if err != nil {
+	case err != nil:
 		// A topic created a moment ago may not have a leader yet ("not the leader"): the
 		// callers poll, so this read counts as empty.
 		c.t.Logf("reading %s: %v (retrying)", c.output, err)
 		return nil
 	}
-	var out []codec.Result
-	for _, r := range recs {
-		if r.Value == nil {
-			continue
-		}
-		res, err := codec.ParseResult(r.Value)
-		if err != nil {
-			c.t.Fatalf("output record %s: %v", r.Key, err)
-		}
-		if res.Key().String() != r.Key {
-			c.t.Fatalf("record under key %q is for window %s", r.Key, res.Key())
-		}
-		out = append(out, res)
-	}
-	return out
+	return rs
 }
 
 // waitFinal polls the output until every window of the truth has a final record, or fails.
@@ -248,7 +225,7 @@ func (c *cluster) waitSettled(quiet time.Duration) []codec.Result {
 // deadLetters reads the dead-letter topic: reasons counted.
 func (c *cluster) deadLetters() map[string]int {
 	c.t.Helper()
-	recs, err := kafkatest.ReadAll(c.kc, c.dlq)
+	recs, err := c.kc.ReadAll(c.dlq)
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/kuniq/kuniq/codec"
 	"github.com/kuniq/kuniq/gen"
-	"github.com/kuniq/kuniq/internal/kafkatest"
 	"github.com/kuniq/kuniq/window"
 )
 
@@ -50,7 +49,7 @@ func TestIntegrationHistory(t *testing.T) {
 
 	// The table after the replay: live rows by granularity.
 	table := string(c.tableTopic(app))
-	recs, err := kafkatest.ReadAll(c.kc, table)
+	recs, err := c.kc.ReadAll(table)
 	if err != nil {
 		t.Fatal(err)
 	}

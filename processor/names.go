@@ -7,7 +7,7 @@ import (
 	"github.com/lovoo/goka"
 )
 
-// Default user-facing topics (MISSION.md §3); flags may rename them.
+// Default user-facing topics (docs/design.md, "The records"); flags may rename them.
 const (
 	DefaultInput      goka.Stream = "frames"
 	DefaultOutput     goka.Stream = "uniques"

@@ -23,7 +23,7 @@ type Emitter interface {
 }
 
 // PreAgg is stage 1: frames in, partials, marks and dead letters out. Build it with NewPreAgg,
-// then run Processor() and Run(ctx) (the flusher) side by side.
+// then run a goka.Processor of Graph() and Run(ctx) (the flusher) side by side.
 type PreAgg struct {
 	cfg      Config
 	partials Emitter
@@ -229,13 +229,7 @@ type batch struct {
 	release []heldCommit
 	first   int64
 	last    int64
-	mark    codec.Mark
-}
-
-// flush flushes one partition (see flushMany).
-func (p *PreAgg) flush(pt *partition, closing bool) (empty bool, err error) {
-	empties, err := p.flushMany([]*partition{pt}, []bool{closing})
-	return empties[0], err
+	mark    Mark
 }
 
 // flushMany sends the partitions' partials and dead letters, waits for Kafka to acknowledge
@@ -268,10 +262,10 @@ func (p *PreAgg) flushMany(pts []*partition, closing []bool) (empty []bool, err 
 		sort.Slice(keys, func(i, j int) bool { return keys[i].End() < keys[j].End() })
 		for _, k := range keys {
 			w := b.windows[k]
-			emit(p.partials, k.String(), &codec.Partial{Source: pts[i].id, First: b.first, Last: b.last, Frames: w.frames, Sketch: w.sketch})
+			emit(p.partials, k.String(), &Partial{Partition: pts[i].id, First: b.first, Last: b.last, Frames: w.frames, Sketch: w.sketch})
 		}
 		for _, d := range b.dead {
-			emit(p.dlq, fmt.Sprintf("%d/%d", d.Source, d.Offset), d)
+			emit(p.dlq, fmt.Sprintf("%d/%d", d.Partition, d.Offset), d)
 		}
 	}
 	empty = make([]bool, len(pts))
@@ -363,7 +357,7 @@ func (pt *partition) take(idleTimeout time.Duration, closing, atEnd bool) batch 
 	}
 	b.release = pt.commits[:cut:cut]
 	pt.commits = append([]heldCommit(nil), pt.commits[cut:]...)
-	b.mark = codec.Mark{Source: pt.id, Watermark: pt.src.Watermark(), MaxTS: pt.src.MaxTS(), Idle: idle}
+	b.mark = Mark{Partition: pt.id, Watermark: pt.src.Watermark(), MaxTS: pt.src.MaxTS(), Idle: idle}
 	if b.mark.Watermark == math.MinInt64 {
 		b.mark.MaxTS = math.MinInt64
 	}

@@ -131,7 +131,7 @@ func TestPreAggGuardHoldsCommits(t *testing.T) {
 	for _, st := range steps {
 		h.add(st.ts...)
 		h.released = nil
-		if _, err := h.pa.flush(h.pt, st.closing); err != nil {
+		if _, err := h.pa.flushMany([]*partition{h.pt}, []bool{st.closing}); err != nil {
 			t.Fatalf("%s: flush: %v", st.name, err)
 		}
 		if !slices.Equal(h.released, st.wantReleased) {
@@ -143,11 +143,11 @@ func TestPreAggGuardHoldsCommits(t *testing.T) {
 		var marks int
 		for _, r := range h.partials.take() {
 			switch m := r.(type) {
-			case *codec.Partial:
+			case *Partial:
 				if m.Sketch != nil && m.Frames > 0 {
 					frames += m.Frames
 				}
-			case *codec.Mark:
+			case *Mark:
 				marks++
 				if m.MaxTS > st.maxMarkTS {
 					t.Errorf("%s: mark max ts %d: the held frame moved time (want <= %d)", st.name, m.MaxTS, st.maxMarkTS)
@@ -186,7 +186,7 @@ func TestPreAggSettleFlushLast(t *testing.T) {
 	jump := t0 + 11*60 // beyond MaxJump (10 min), in the same hour
 	h.add(t0, t0+1, t0+2, t0+3, jump, jump)
 	for _, closing := range []bool{false, true} {
-		if _, err := h.pa.flush(h.pt, closing); err != nil {
+		if _, err := h.pa.flushMany([]*partition{h.pt}, []bool{closing}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -197,7 +197,7 @@ func TestPreAggSettleFlushLast(t *testing.T) {
 	h.partials.mu.Unlock()
 	upto, counted, sent := map[string]int64{}, map[string]int64{}, map[string]int64{}
 	for i, r := range recs {
-		p, ok := r.(*codec.Partial)
+		p, ok := r.(*Partial)
 		if !ok {
 			continue
 		}

@@ -1,11 +1,8 @@
 package processor
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -17,6 +14,7 @@ import (
 
 	"github.com/kuniq/kuniq/codec"
 	"github.com/kuniq/kuniq/engine"
+	"github.com/kuniq/kuniq/internal/testkit"
 	"github.com/kuniq/kuniq/sketch"
 	"github.com/kuniq/kuniq/window"
 )
@@ -54,7 +52,7 @@ type countingEmitter struct {
 }
 
 func (e *countingEmitter) Emit(key string, msg any) (*goka.Promise, error) {
-	if _, ok := msg.(*codec.Mark); ok {
+	if _, ok := msg.(*Mark); ok {
 		defer e.marks.Add(1)
 	}
 	return e.Emitter.Emit(key, msg)
@@ -70,7 +68,7 @@ func newStage1(t *testing.T, cfg Config, runFlusher bool) *stage1 {
 		}
 		return e
 	}
-	pe, de := emitter(cfg.Names.Partials, codec.PartialsCodec{}), emitter(cfg.DeadLetter, codec.DeadLetterCodec{})
+	pe, de := emitter(cfg.Names.Partials, PartialsCodec{}), emitter(cfg.DeadLetter, codec.DeadLetterCodec{})
 	s := &stage1{t: t, tt: tt, cfg: cfg, marks: &countingEmitter{Emitter: pe}}
 	s.pa = NewPreAgg(cfg, 1, s.marks, de)
 	proc, err := goka.NewProcessor(nil, s.pa.Graph(), append(s.pa.Options(), goka.WithTester(tt))...)
@@ -144,14 +142,14 @@ func (s *stage1) consume(key string, line []byte) {
 }
 
 type partialsOut struct {
-	partials map[window.Key][]*codec.Partial
-	marks    []*codec.Mark
+	partials map[window.Key][]*Partial
+	marks    []*Mark
 	order    []any // every record, in topic order
 }
 
 func (s *stage1) drainPartials() partialsOut {
 	s.t.Helper()
-	out := partialsOut{partials: map[window.Key][]*codec.Partial{}}
+	out := partialsOut{partials: map[window.Key][]*Partial{}}
 	ctl := ControlKeys(1)[0]
 	for {
 		key, v, ok := s.partials.Next()
@@ -160,13 +158,13 @@ func (s *stage1) drainPartials() partialsOut {
 		}
 		out.order = append(out.order, v)
 		switch m := v.(type) {
-		case *codec.Partial:
+		case *Partial:
 			k, err := window.ParseKey(key)
 			if err != nil {
 				s.t.Fatalf("partial under key %q: %v", key, err)
 			}
 			out.partials[k] = append(out.partials[k], m)
-		case *codec.Mark:
+		case *Mark:
 			if key != ctl {
 				s.t.Errorf("mark under key %q, want the control key %q", key, ctl)
 			}
@@ -197,31 +195,12 @@ type collect struct {
 func (c *collect) Result(r codec.Result)         { c.results[r.Key()] = r }
 func (c *collect) DeadLetter(d codec.DeadLetter) { c.dead = append(c.dead, d) }
 
-func readLines(t testing.TB, path string) [][]byte {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var lines [][]byte
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		lines = append(lines, bytes.Clone(sc.Bytes()))
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return lines
-}
-
 // TestPreAggSample runs challenge frames and malformed ones through stage 1 with its flusher
 // and checks its output against `kuniq count`'s engine over the same frames: per window, the
 // partials' frames add up to the count and their union estimates the same uniques; every
 // malformed frame is a dead letter with its reason; marks follow the partials.
 func TestPreAggSample(t *testing.T) {
-	lines := readLines(t, "../testdata/challenge-sample-1000.jsonl")
+	lines := testkit.SampleLines(t)
 	if testing.Short() {
 		lines = lines[:200]
 	}
@@ -275,10 +254,10 @@ func TestPreAggSample(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Stage 2 counts a partial's frames only if its Last is new for its source.
-			if prev, ok := lastBySrc[p.Source]; ok && p.Last <= prev {
-				t.Errorf("%s: partial Last %d after %d from source %d: stage 2 would drop its %d frames", k, p.Last, prev, p.Source, p.Frames)
+			if prev, ok := lastBySrc[p.Partition]; ok && p.Last <= prev {
+				t.Errorf("%s: partial Last %d after %d from source %d: stage 2 would drop its %d frames", k, p.Last, prev, p.Partition, p.Frames)
 			}
-			lastBySrc[p.Source] = p.Last
+			lastBySrc[p.Partition] = p.Last
 		}
 		if frames != w.Frames {
 			t.Errorf("%s: partials hold %d frames, want %d", k, frames, w.Frames)
@@ -294,8 +273,8 @@ func TestPreAggSample(t *testing.T) {
 	}
 	for i := range min(len(dead), len(want.dead)) {
 		g, w := dead[i], want.dead[i]
-		if g.Reason != w.Reason || g.Offset != w.Offset || g.Source != 0 || g.Frame != w.Frame {
-			t.Errorf("dead letter %d = {%s %d/%d %.30q}, want {%s 0/%d %.30q}", i, g.Reason, g.Source, g.Offset, g.Frame, w.Reason, w.Offset, w.Frame)
+		if g.Reason != w.Reason || g.Offset != w.Offset || g.Partition != 0 || g.Frame != w.Frame {
+			t.Errorf("dead letter %d = {%s %d/%d %.30q}, want {%s 0/%d %.30q}", i, g.Reason, g.Partition, g.Offset, g.Frame, w.Reason, w.Offset, w.Frame)
 		}
 	}
 	for off, l := range bad {
@@ -309,7 +288,7 @@ func TestPreAggSample(t *testing.T) {
 	if len(out.order) == 0 {
 		t.Fatal("nothing on the partials topic")
 	}
-	if _, ok := out.order[len(out.order)-1].(*codec.Mark); !ok {
+	if _, ok := out.order[len(out.order)-1].(*Mark); !ok {
 		t.Errorf("last record on the partials topic is %T, want a mark after the partials", out.order[len(out.order)-1])
 	}
 	if n := s.marks.marks.Load(); int(n) != len(out.marks) {
@@ -328,7 +307,7 @@ func TestPreAggSample(t *testing.T) {
 	}
 	last := out.marks[len(out.marks)-1]
 	wantWM := maxTS - int64(cfg.Engine.Clock.OutOfOrder/time.Second)
-	if last.Source != 0 || last.MaxTS != maxTS || last.Watermark != wantWM || last.Idle {
+	if last.Partition != 0 || last.MaxTS != maxTS || last.Watermark != wantWM || last.Idle {
 		t.Errorf("last mark = %+v, want source 0, max ts %d, watermark %d, not idle", *last, maxTS, wantWM)
 	}
 }

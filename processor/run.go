@@ -20,7 +20,10 @@ var ErrPartitions = errors.New("processor: partition counts disagree")
 
 // Topology is the partition layout Run found or created.
 type Topology struct {
-	Input, Stage2 int
+	// Input is the input topic's partition count. The partials topic, the loop topic and the
+	// table have as many (Prepare creates them so or refuses to start), so it is also the
+	// number of stage-2 partitions.
+	Input int
 }
 
 // Prepare creates the missing topics (input, output and dead letters with cfg.Partitions,
@@ -64,7 +67,7 @@ func Prepare(cfg Config) (Topology, error) {
 	); err != nil {
 		return Topology{}, err
 	}
-	return Topology{Input: in, Stage2: in}, nil
+	return Topology{Input: in}, nil
 }
 
 // Run runs the configured stages until ctx is done or one fails. Shutdown is graceful: stage 1
@@ -79,7 +82,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	if cfg.Stage == StageBoth || cfg.Stage == StageWindows {
-		w := NewWindows(cfg, top.Input, top.Stage2)
+		w := NewWindows(cfg, top.Input)
 		opts := append(cfg.Kafka.ProcessorOptions(),
 			goka.WithStorageBuilder(storage.DefaultBuilder(filepath.Join(cfg.StateDir, cfg.Names.App))))
 		proc, err := goka.NewProcessor(cfg.Kafka.Brokers, w.Graph(), append(opts, cfg.Options...)...)
@@ -89,7 +92,7 @@ func Run(ctx context.Context, cfg Config) error {
 		g.Go(func() error { return wrap("stage 2 (window table)", proc.Run(gctx)) })
 	}
 	if cfg.Stage == StageBoth || cfg.Stage == StagePreAgg {
-		partials, err := goka.NewEmitter(cfg.Kafka.Brokers, cfg.Names.Partials, codec.PartialsCodec{}, cfg.Kafka.EmitterOptions()...)
+		partials, err := goka.NewEmitter(cfg.Kafka.Brokers, cfg.Names.Partials, PartialsCodec{}, cfg.Kafka.EmitterOptions()...)
 		if err != nil {
 			return fmt.Errorf("stage 1 emitter: %w", err)
 		}
@@ -97,7 +100,7 @@ func Run(ctx context.Context, cfg Config) error {
 		if err != nil {
 			return errors.Join(fmt.Errorf("stage 1 emitter: %w", err), partials.Finish())
 		}
-		pa := NewPreAgg(cfg, top.Stage2, partials, dlq)
+		pa := NewPreAgg(cfg, top.Input, partials, dlq)
 		positions, err := cfg.Kafka.NewPositions()
 		if err != nil {
 			return errors.Join(fmt.Errorf("stage 1 positions: %w", err), partials.Finish(), dlq.Finish())

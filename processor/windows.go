@@ -9,6 +9,7 @@ import (
 	"github.com/lovoo/goka"
 
 	"github.com/kuniq/kuniq/codec"
+	"github.com/kuniq/kuniq/engine"
 	"github.com/kuniq/kuniq/sketch"
 	"github.com/kuniq/kuniq/window"
 )
@@ -17,32 +18,32 @@ import (
 // control row per partition (key: ControlKeys()[p]).
 type Windows struct {
 	cfg     Config
-	sources int // input partitions: a source not heard from yet holds every window open
+	inputs  int // input partitions: one not heard from yet holds every window open
 	ctlKeys []string
 	now     func() time.Time
 }
 
-// NewWindows returns stage 2 for an input of inputPartitions partitions and a partials topic
-// of stage2Partitions.
-func NewWindows(cfg Config, inputPartitions, stage2Partitions int) *Windows {
-	return &Windows{cfg: cfg, sources: inputPartitions, ctlKeys: ControlKeys(stage2Partitions), now: time.Now}
+// NewWindows returns stage 2 for an input of the given number of partitions; the partials
+// topic and the table have as many (Topology).
+func NewWindows(cfg Config, partitions int) *Windows {
+	return &Windows{cfg: cfg, inputs: partitions, ctlKeys: ControlKeys(partitions), now: time.Now}
 }
 
 // Graph is stage 2's Goka group.
 func (w *Windows) Graph() *goka.GroupGraph {
 	return goka.DefineGroup(w.cfg.Names.Windows,
-		goka.Input(w.cfg.Names.Partials, codec.PartialsCodec{}, w.onPartials),
-		goka.Loop(codec.CommandCodec{}, w.onCommand),
+		goka.Input(w.cfg.Names.Partials, PartialsCodec{}, w.onPartials),
+		goka.Loop(CommandCodec{}, w.onCommand),
 		goka.Output(w.cfg.Output, codec.ResultCodec{}),
-		goka.Persist(codec.TableCodec{}),
+		goka.Persist(TableCodec{}),
 	)
 }
 
 func (w *Windows) onPartials(ctx goka.Context, msg any) {
 	switch m := msg.(type) {
-	case *codec.Partial:
+	case *Partial:
 		w.merge(ctx, m)
-	case *codec.Mark:
+	case *Mark:
 		w.mark(ctx, m)
 	default:
 		ctx.Fail(fmt.Errorf("unexpected %T on %s", msg, w.cfg.Names.Partials))
@@ -50,14 +51,14 @@ func (w *Windows) onPartials(ctx goka.Context, msg any) {
 }
 
 func (w *Windows) onCommand(ctx goka.Context, msg any) {
-	c := msg.(*codec.Command)
+	c := msg.(*Command)
 	switch c.Op {
-	case codec.OpRegister:
+	case OpRegister:
 		ctl := w.control(ctx)
 		w.register(ctx, ctl, c.Window)
 		ctx.SetValue(ctl)
-	case codec.OpFinalize:
-		st, _ := ctx.Value().(*codec.WindowState)
+	case OpFinalize:
+		st, _ := ctx.Value().(*WindowState)
 		if st != nil && !st.Final {
 			st.Final = true
 			w.publish(ctx, st)
@@ -65,14 +66,14 @@ func (w *Windows) onCommand(ctx goka.Context, msg any) {
 		}
 		// Acknowledge even a repeated command (or a deleted row): the control row keeps
 		// asking until it hears back.
-		w.ack(ctx, codec.OpFinalized)
-	case codec.OpExpire:
+		w.ack(ctx, OpFinalized)
+	case OpExpire:
 		ctx.Delete()
-		w.ack(ctx, codec.OpExpired)
-	case codec.OpFinalized, codec.OpExpired:
+		w.ack(ctx, OpExpired)
+	case OpFinalized, OpExpired:
 		ctl := w.control(ctx)
 		ctl.Open = slices.DeleteFunc(ctl.Open, func(k window.Key) bool { return k == c.Window })
-		if c.Op == codec.OpExpired {
+		if c.Op == OpExpired {
 			ctl.Expiring = slices.DeleteFunc(ctl.Expiring, func(k window.Key) bool { return k == c.Window })
 		} else if w.cfg.Retention[c.Window.Granularity] > 0 && !slices.Contains(ctl.Expiring, c.Window) {
 			ctl.Expiring = append(ctl.Expiring, c.Window)
@@ -83,26 +84,26 @@ func (w *Windows) onCommand(ctx goka.Context, msg any) {
 
 // ack tells the control row of this partition that the window of ctx.Key() did what it was
 // told.
-func (w *Windows) ack(ctx goka.Context, op codec.Op) {
+func (w *Windows) ack(ctx goka.Context, op Op) {
 	k, err := window.ParseKey(ctx.Key())
 	if err != nil {
 		ctx.Fail(fmt.Errorf("command to key %q: %w", ctx.Key(), err))
 	}
-	ctx.Loopback(w.ctlKeys[ctx.Partition()], &codec.Command{Op: op, Window: k})
+	ctx.Loopback(w.ctlKeys[ctx.Partition()], &Command{Op: op, Window: k})
 }
 
 // merge adds a partial to its window. The sketch union is idempotent; the frame count is not,
 // so a flush is counted once per input partition (Upto).
-func (w *Windows) merge(ctx goka.Context, p *codec.Partial) {
+func (w *Windows) merge(ctx goka.Context, p *Partial) {
 	key, err := window.ParseKey(ctx.Key())
 	if err != nil {
 		ctx.Fail(fmt.Errorf("partial under key %q: %w", ctx.Key(), err))
 	}
-	st, _ := ctx.Value().(*codec.WindowState)
+	st, _ := ctx.Value().(*WindowState)
 	created := st == nil
 	if created {
 		s, _ := sketch.New(w.cfg.Engine.Precision)
-		st = &codec.WindowState{Sketch: s, Upto: map[int32]int64{}}
+		st = &WindowState{Count: engine.Count{Sketch: s}, Upto: map[int32]int64{}}
 	}
 	if st.Upto == nil {
 		st.Upto = map[int32]int64{}
@@ -111,12 +112,12 @@ func (w *Windows) merge(ctx goka.Context, p *codec.Partial) {
 		// Precision differs from the table's: a misconfigured instance. Stop, do not mix.
 		ctx.Fail(fmt.Errorf("window %s: %w (is another instance running with a different --precision?)", key, err))
 	}
-	upto, seen := st.Upto[p.Source]
+	upto, seen := st.Upto[p.Partition]
 	pos := flushPosition(p)
 	fresh := !seen || pos > upto
 	if fresh {
 		st.Frames += p.Frames
-		st.Upto[p.Source] = pos
+		st.Upto[p.Partition] = pos
 	}
 	switch {
 	case !st.Final:
@@ -124,7 +125,7 @@ func (w *Windows) merge(ctx goka.Context, p *codec.Partial) {
 		// it knows, and a Register lost when this partition moved to another instance (the row
 		// reached the changelog, the loop message did not) is sent again, or the window would
 		// never be finalised.
-		ctx.Loopback(w.ctlKeys[ctx.Partition()], &codec.Command{Op: codec.OpRegister, Window: key})
+		ctx.Loopback(w.ctlKeys[ctx.Partition()], &Command{Op: OpRegister, Window: key})
 	case fresh:
 		// A late frame within the allowed lateness: a corrected final.
 		st.LateFrames += p.Frames
@@ -148,74 +149,57 @@ func (w *Windows) merge(ctx goka.Context, p *codec.Partial) {
 // read no new frame (First < 0) and only settled frames the bit-flip guard held. Such a flush
 // shares its Last with the flush before it, yet carries other frames; it happens at most once
 // per Last, since frames are held again only after new frames arrive.
-func flushPosition(p *codec.Partial) int64 {
+func flushPosition(p *Partial) int64 {
 	if p.First < 0 {
 		return 2*p.Last + 1
 	}
 	return 2 * p.Last
 }
 
-func (w *Windows) publish(ctx goka.Context, st *codec.WindowState) {
+func (w *Windows) publish(ctx goka.Context, st *WindowState) {
 	key, _ := window.ParseKey(ctx.Key())
-	r := codec.NewResult(key, st.Sketch.Estimate(), st.Frames)
-	r.Final, r.Revision, r.LateFrames = st.Final, st.Revision, st.LateFrames
-	ctx.Emit(w.cfg.Output, ctx.Key(), r)
+	ctx.Emit(w.cfg.Output, ctx.Key(), st.Result(key))
 }
 
-func (w *Windows) control(ctx goka.Context) *codec.Control {
-	ctl, _ := ctx.Value().(*codec.Control)
+func (w *Windows) control(ctx goka.Context) *Control {
+	ctl, _ := ctx.Value().(*Control)
 	if ctl == nil {
-		ctl = &codec.Control{Sources: map[int32]codec.SourceState{}, Watermark: math.MinInt64}
+		ctl = &Control{Inputs: map[int32]window.Progress{}, Watermark: math.MinInt64}
 	}
 	return ctl
 }
 
-// mark records an input partition's progress and finalises what the combined watermark passed.
-func (w *Windows) mark(ctx goka.Context, m *codec.Mark) {
+// mark records an input partition's progress and finalises what the input's watermark passed.
+func (w *Windows) mark(ctx goka.Context, m *Mark) {
 	ctl := w.control(ctx)
-	s := ctl.Sources[m.Source]
-	if _, ok := ctl.Sources[m.Source]; !ok {
-		s = codec.SourceState{Watermark: math.MinInt64, MaxTS: math.MinInt64}
+	prev, ok := ctl.Inputs[m.Partition]
+	if !ok {
+		prev = window.NotHeard
 	}
-	// A restarted stage 1 re-anchors its clock from the committed offset: its first marks may
-	// be older than what it reported before. Progress only moves forward.
-	s.Watermark, s.MaxTS, s.Idle = max(s.Watermark, m.Watermark), max(s.MaxTS, m.MaxTS), m.Idle
-	ctl.Sources[m.Source] = s
+	ctl.Inputs[m.Partition] = prev.Advance(window.Progress{Watermark: m.Watermark, MaxTS: m.MaxTS, Idle: m.Idle})
 	wm, allIdle := w.combined(ctl)
 	ctl.Watermark = max(ctl.Watermark, wm)
 	w.finalize(ctx, ctl, allIdle)
 	ctx.SetValue(ctl)
 }
 
-// combined is the watermark of the whole input: the minimum over input partitions that are not
-// idle; one not heard from yet counts as not idle and not anchored. When every partition is
-// idle it is the largest ts seen plus one, and allIdle tells the caller to finalise every open
-// window: the input has gone quiet, so what was seen is all there is (the end of a replay
-// finishes). Frames that arrive later for such a window publish a correction.
-func (w *Windows) combined(ctl *codec.Control) (wm int64, allIdle bool) {
-	wm, active := int64(math.MaxInt64), false
-	maxTS := int64(math.MinInt64)
-	for src := range int32(w.sources) {
-		s, ok := ctl.Sources[src]
+// combined is the watermark of the whole input (window.InputWatermark) over the input
+// partitions as the control row last heard them; one it has not heard from holds every window
+// open. allIdle tells the caller to finalise every open window. Frames that arrive later for
+// such a window publish a correction.
+func (w *Windows) combined(ctl *Control) (wm int64, allIdle bool) {
+	parts := make([]window.Progress, w.inputs)
+	for i := range parts {
+		p, ok := ctl.Inputs[int32(i)]
 		if !ok {
-			return math.MinInt64, false
+			p = window.NotHeard
 		}
-		maxTS = max(maxTS, s.MaxTS)
-		if !s.Idle {
-			active = true
-			wm = min(wm, s.Watermark)
-		}
+		parts[i] = p
 	}
-	if active {
-		return wm, false
-	}
-	if maxTS == math.MinInt64 {
-		return math.MinInt64, true
-	}
-	return maxTS + 1, true
+	return window.InputWatermark(parts)
 }
 
-func (w *Windows) register(ctx goka.Context, ctl *codec.Control, k window.Key) {
+func (w *Windows) register(ctx goka.Context, ctl *Control, k window.Key) {
 	// A Register may reach the control row long after the window's partial (the loop topic
 	// can lag behind the partials topic in a fast replay), even after the watermark passed the
 	// window's retention: it is finalised like any other, then expired at the next mark.
@@ -223,7 +207,7 @@ func (w *Windows) register(ctx goka.Context, ctl *codec.Control, k window.Key) {
 		ctl.Open = append(ctl.Open, k)
 	}
 	if _, allIdle := w.combined(ctl); allIdle || k.End() <= ctl.Watermark {
-		ctx.Loopback(k.String(), &codec.Command{Op: codec.OpFinalize})
+		ctx.Loopback(k.String(), &Command{Op: OpFinalize})
 	}
 }
 
@@ -232,15 +216,15 @@ func (w *Windows) register(ctx goka.Context, ctl *codec.Control, k window.Key) {
 // time to delete itself. It runs on every mark, and a window stays on its list until it
 // acknowledges: a command lost to a crash (the control row's new state was stored locally, the
 // command never reached Kafka) is sent again, and a repeated one is harmless.
-func (w *Windows) finalize(ctx goka.Context, ctl *codec.Control, all bool) {
+func (w *Windows) finalize(ctx goka.Context, ctl *Control, all bool) {
 	for _, k := range ctl.Open {
 		if all || k.End() <= ctl.Watermark {
-			ctx.Loopback(k.String(), &codec.Command{Op: codec.OpFinalize})
+			ctx.Loopback(k.String(), &Command{Op: OpFinalize})
 		}
 	}
 	for _, k := range ctl.Expiring {
 		if k.End()+int64(w.cfg.Retention[k.Granularity]/time.Second) <= ctl.Watermark {
-			ctx.Loopback(k.String(), &codec.Command{Op: codec.OpExpire})
+			ctx.Loopback(k.String(), &Command{Op: OpExpire})
 		}
 	}
 }

@@ -49,7 +49,7 @@ func testConfig() Config {
 func newStage2(t *testing.T, cfg Config, prepare func(*Windows)) *stage2 {
 	t.Helper()
 	tt := tester.New(t)
-	w := NewWindows(cfg, 1, 1)
+	w := NewWindows(cfg, 1)
 	if prepare != nil {
 		prepare(w)
 	}
@@ -72,11 +72,11 @@ func newStage2(t *testing.T, cfg Config, prepare func(*Windows)) *stage2 {
 	return s
 }
 
-func (s *stage2) partial(k window.Key, p *codec.Partial) {
+func (s *stage2) partial(k window.Key, p *Partial) {
 	s.tt.Consume(string(s.cfg.Names.Partials), k.String(), p)
 }
 
-func (s *stage2) mark(m codec.Mark) { s.tt.Consume(string(s.cfg.Names.Partials), s.ctl, &m) }
+func (s *stage2) mark(m Mark) { s.tt.Consume(string(s.cfg.Names.Partials), s.ctl, &m) }
 
 // results drains the output topic.
 func (s *stage2) results() []codec.Result {
@@ -95,18 +95,18 @@ func (s *stage2) results() []codec.Result {
 	}
 }
 
-func (s *stage2) row(k window.Key) *codec.WindowState {
+func (s *stage2) row(k window.Key) *WindowState {
 	s.t.Helper()
 	v := s.tt.TableValue(s.cfg.Names.Table(), k.String())
 	if v == nil {
 		return nil
 	}
-	return v.(*codec.WindowState)
+	return v.(*WindowState)
 }
 
-func (s *stage2) control() *codec.Control {
+func (s *stage2) control() *Control {
 	s.t.Helper()
-	v, _ := s.tt.TableValue(s.cfg.Names.Table(), s.ctl).(*codec.Control)
+	v, _ := s.tt.TableValue(s.cfg.Names.Table(), s.ctl).(*Control)
 	return v
 }
 
@@ -143,8 +143,8 @@ type part struct {
 	from, to int
 }
 
-func (p part) partial(t testing.TB) *codec.Partial {
-	return &codec.Partial{Source: p.src, First: p.last - p.frames + 1, Last: p.last, Frames: p.frames, Sketch: users(t, p.from, p.to)}
+func (p part) partial(t testing.TB) *Partial {
+	return &Partial{Partition: p.src, First: p.last - p.frames + 1, Last: p.last, Frames: p.frames, Sketch: users(t, p.from, p.to)}
 }
 
 func TestWindowsMerge(t *testing.T) {
@@ -193,10 +193,10 @@ func TestWindowsMerge(t *testing.T) {
 
 func TestWindowsFinal(t *testing.T) {
 	type step struct {
-		mark      codec.Mark
+		mark      Mark
 		wantFinal []window.Key // records published by this mark, in any order
 	}
-	wm := func(w int64) codec.Mark { return codec.Mark{Source: 0, Watermark: w, MaxTS: w + 5} }
+	wm := func(w int64) Mark { return Mark{Partition: 0, Watermark: w, MaxTS: w + 5} }
 	tests := []struct {
 		name  string
 		steps []step
@@ -211,11 +211,11 @@ func TestWindowsFinal(t *testing.T) {
 		}, []window.Key{hour0}},
 		{"one jump past everything", []step{{wm(hour0.End()), []window.Key{minute0, minute1, hour0}}}, nil},
 		{"an older mark moves nothing", []step{{wm(t0 + 60), []window.Key{minute0}}, {wm(t0), nil}}, []window.Key{minute1, hour0}},
-		{"unanchored source", []step{{codec.Mark{Watermark: math.MinInt64, MaxTS: math.MinInt64}, nil}}, []window.Key{minute0, minute1, hour0}},
-		{"all sources idle", []step{{codec.Mark{Watermark: t0 + 70, MaxTS: t0 + 75, Idle: true}, []window.Key{minute0, minute1, hour0}}}, nil},
+		{"unanchored source", []step{{Mark{Watermark: math.MinInt64, MaxTS: math.MinInt64}, nil}}, []window.Key{minute0, minute1, hour0}},
+		{"all sources idle", []step{{Mark{Watermark: t0 + 70, MaxTS: t0 + 75, Idle: true}, []window.Key{minute0, minute1, hour0}}}, nil},
 		{"idle after a final", []step{
 			{wm(t0 + 60), []window.Key{minute0}},
-			{codec.Mark{Watermark: t0 + 70, MaxTS: t0 + 75, Idle: true}, []window.Key{minute1, hour0}},
+			{Mark{Watermark: t0 + 70, MaxTS: t0 + 75, Idle: true}, []window.Key{minute1, hour0}},
 		}, nil},
 	}
 	for _, tc := range tests {
@@ -241,6 +241,10 @@ func TestWindowsFinal(t *testing.T) {
 					w := want[k]
 					if !r.Final || r.Revision != 0 || r.LateFrames != 0 || r.Uniques != w.Uniques || r.Frames != w.Frames {
 						t.Errorf("step %d: record %+v, want final revision 0, uniques %d, frames %d", i, r, w.Uniques, w.Frames)
+					}
+					// The view reads rows through the same function: what it shows is what was published.
+					if row := s.row(k); row == nil || row.Result(k) != r {
+						t.Errorf("step %d: record %+v, but its row reads as %+v", i, r, row)
 					}
 				}
 				for _, k := range st.wantFinal {
@@ -269,7 +273,7 @@ func TestWindowsFinal(t *testing.T) {
 func TestWindowsCorrection(t *testing.T) {
 	s := newStage2(t, testConfig(), nil)
 	s.partial(minute0, part{0, 9, 10, 0, 100}.partial(t))
-	s.mark(codec.Mark{Watermark: t0 + 60, MaxTS: t0 + 65})
+	s.mark(Mark{Watermark: t0 + 60, MaxTS: t0 + 65})
 	if rs := s.results(); len(rs) != 1 || !rs[0].Final || rs[0].Revision != 0 {
 		t.Fatalf("records after the closing mark = %+v, want one final revision 0", rs)
 	}
@@ -332,7 +336,7 @@ func TestWindowsEarly(t *testing.T) {
 		}
 	}
 	// A final record is published when the watermark passes, however recent the early one.
-	s.mark(codec.Mark{Watermark: t0 + 60, MaxTS: t0 + 65})
+	s.mark(Mark{Watermark: t0 + 60, MaxTS: t0 + 65})
 	if rs := s.results(); len(rs) != 1 || !rs[0].Final {
 		t.Errorf("records after the closing mark = %+v, want one final", rs)
 	}
@@ -353,17 +357,17 @@ func TestWindowsRetention(t *testing.T) {
 			cfg.Retention[window.Minute] = tc.retention
 			s := newStage2(t, cfg, nil)
 			s.partial(minute0, part{0, 9, 10, 0, 100}.partial(t))
-			s.mark(codec.Mark{Watermark: t0 + 60, MaxTS: t0 + 65})
+			s.mark(Mark{Watermark: t0 + 60, MaxTS: t0 + 65})
 			if st := s.row(minute0); st == nil || !st.Final {
 				t.Fatalf("row after the closing mark = %+v, want final", st)
 			}
 			// Just short of end + retention: kept whatever the retention.
 			edge := minute0.End() + int64(tc.retention/time.Second)
-			s.mark(codec.Mark{Watermark: edge - 1, MaxTS: edge + 4})
+			s.mark(Mark{Watermark: edge - 1, MaxTS: edge + 4})
 			if st := s.row(minute0); st == nil {
 				t.Fatalf("row deleted at watermark %d, before end+retention %d", edge-1, edge)
 			}
-			s.mark(codec.Mark{Watermark: edge + 3600, MaxTS: edge + 3605})
+			s.mark(Mark{Watermark: edge + 3600, MaxTS: edge + 3605})
 			st := s.row(minute0)
 			if gone := st == nil; gone != tc.wantGone {
 				t.Errorf("row after watermark passed end+retention = %+v, want deleted=%v", st, tc.wantGone)
@@ -388,7 +392,7 @@ func TestWindowsPrecisionMismatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	other.Insert([]byte("user-x"))
-	s.partial(minute0, &codec.Partial{Source: 0, First: 10, Last: 10, Frames: 1, Sketch: other})
+	s.partial(minute0, &Partial{Partition: 0, First: 10, Last: 10, Frames: 1, Sketch: other})
 	select {
 	case err := <-s.errc:
 		if err == nil || !strings.Contains(err.Error(), "precision") {

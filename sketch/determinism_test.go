@@ -174,22 +174,3 @@ func TestSparseDenseBoundaryAgreesWithUpstream(t *testing.T) {
 		}
 	}
 }
-
-func TestSetInsertsEverywhere(t *testing.T) {
-	a, b, c := mustNew(t, 14), mustNew(t, 16), mustNew(t, 14)
-	ss := Set{a, nil, b, c}
-	uid := []byte("00000000000000abcde")
-	ss.Insert(uid)
-	want := mustNew(t, 14)
-	want.Insert(uid)
-	for i, s := range []*Sketch{a, b, c} {
-		if got := s.Estimate(); got != 1 {
-			t.Errorf("sketch %d: Estimate() = %d after one Set.Insert, want 1", i, got)
-		}
-	}
-	ra, _ := a.MarshalBinary()
-	rw, _ := want.MarshalBinary()
-	if string(ra) != string(rw) {
-		t.Errorf("Set.Insert stored different state from Sketch.Insert")
-	}
-}

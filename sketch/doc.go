@@ -27,7 +27,7 @@
 // Estimate on a dense sketch ~150 ns instead of ~0.35–0.5 ms (axiomhq
 // computes a math.Pow per register; here a histogram of register values,
 // kept by inserts, is summed in at most 66 steps); hash once plus six dense
-// inserts (Set) ~33 ns. The price: marshaling a sparse sketch re-encodes its
+// inserts (BenchmarkInsertSix) ~33 ns. The price: marshaling a sparse sketch re-encodes its
 // keys (~4 ns per key) where axiomhq copies its stream, and memory while
 // sparse is up to 8 bytes per distinct user (sorted keys plus a reused merge
 // buffer), ~60 KiB at p = 14 just before the switch; dense is 2^p bytes.

@@ -68,7 +68,8 @@ func (s *Sketch) Precision() uint8 { return s.p }
 // Sparse reports whether the sketch is still in the sparse representation.
 func (s *Sketch) Sparse() bool { return s.regs == nil }
 
-// Insert hashes uid and inserts it; Set.Insert hashes once for many sketches.
+// Insert hashes uid and inserts it. To feed one uid into many sketches, hash it
+// once and call InsertHash on each.
 func (s *Sketch) Insert(uid []byte) { s.InsertHash(Hash(uid)) }
 
 // InsertHash adds a hash from Hash (or any uniformly distributed 64-bit

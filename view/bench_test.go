@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/kuniq/kuniq/codec"
+	"github.com/kuniq/kuniq/engine"
+	"github.com/kuniq/kuniq/processor"
 	"github.com/kuniq/kuniq/window"
 )
 
@@ -16,10 +18,10 @@ import (
 func BenchmarkResult(b *testing.B) {
 	for _, users := range []int{1_000, 100_000} {
 		b.Run(fmt.Sprintf("users=%d", users), func(b *testing.B) {
-			s := &codec.WindowState{Sketch: newSketch(b, users, 0), Frames: int64(users)}
+			s := &processor.WindowState{Count: engine.Count{Sketch: newSketch(b, users, 0), Frames: int64(users)}}
 			b.ReportAllocs()
 			for b.Loop() {
-				_ = Result(minute(1468244340), s)
+				_ = s.Result(minute(1468244340))
 			}
 		})
 	}
@@ -32,7 +34,7 @@ func BenchmarkQuery(b *testing.B) {
 	rows := make(map[string]any, day)
 	sk := newSketch(b, 1000, 0)
 	for i := range day {
-		rows[minute(1468195200+int64(60*i)).String()] = &codec.WindowState{Sketch: sk, Frames: 1000}
+		rows[minute(1468195200+int64(60*i)).String()] = &processor.WindowState{Count: engine.Count{Sketch: sk, Frames: 1000}}
 	}
 	v := startTester(b, rows)
 	for _, tc := range []struct {

@@ -2,11 +2,11 @@
 // ("<app>-windows-table", the changelog stage 2 of package processor writes), the queries
 // `kuniq view` prints and the HTTP API and page `kuniq serve` answers.
 //
-// What goes in: the table's rows, decoded by codec.TableCodec. Window rows (key
-// "<granularity>/<start>", a *codec.WindowState) become codec.Result records: uniques is the
-// row's sketch estimate, frames, final, revision and late_frames are copied from the row, so a
-// record read here equals the one the pipeline published for the same row state. Control rows
-// (keys "ctl/N", a *codec.Control per stage-2 partition) become a Progress: the watermark and
+// What goes in: the table's rows, decoded by processor.TableCodec. Window rows (key
+// "<granularity>/<start>", a *processor.WindowState) become codec.Result records through the
+// row's engine.Count.Result, the function stage 2 publishes with: a record read here equals the
+// one the pipeline published for the same row state, by construction. Control rows (keys
+// "ctl/N", a *processor.Control per stage-2 partition) become a Progress: the watermark and
 // every input partition's clock, for display.
 //
 // What it guarantees:
@@ -20,9 +20,11 @@
 //   - Reads are safe for concurrent use, also while Run shuts down: once the storage starts
 //     closing, queries return ErrClosed instead of touching closed LevelDB handles.
 //
-// Storage: with Config.StateDir set, each partition is a LevelDB under <StateDir>/view, kept
-// across restarts so a restart replays only the new part of the table. LevelDB locks its
-// directory: a view and a processor need different directories (processor: <dir>/processor).
+// Storage: with Config.StateDir set, each partition is a LevelDB in
+// <StateDir>/view/<table>.<partition>, kept across restarts so a restart replays only the new
+// part of the table. LevelDB locks its directory, and `kuniq run` keeps its table in
+// <state-dir>/<app>/<table>.<partition>, so a view and a processor may share one --state-dir
+// (unless the app is called "view").
 // Without StateDir the rows live in memory and each start replays the whole compacted table,
 // which is what a one-shot `kuniq view` wants.
 package view

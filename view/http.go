@@ -14,8 +14,8 @@ import (
 	"github.com/kuniq/kuniq/window"
 )
 
-// Source is what the HTTP API reads; *View implements it, tests use a fake.
-type Source interface {
+// Querier is what the HTTP API reads; *View implements it, tests use a fake.
+type Querier interface {
 	Recovered() bool
 	Query(q Query) ([]codec.Result, error)
 	Get(k window.Key) (codec.Result, bool, error)
@@ -29,7 +29,7 @@ var ErrQuery = errors.New("view: bad query")
 // MaxLast caps the limit parameter; a query without limit is bounded by the table's retention.
 const MaxLast = 100_000
 
-// NewHandler serves the API and the page from src:
+// NewHandler serves the API and the page from q:
 //
 //	GET /api/windows?granularity=minute[,hour|all]&from=T&to=T&limit=N
 //	    JSON array of result records with start in [from, to), sorted by granularity, start;
@@ -40,10 +40,10 @@ const MaxLast = 100_000
 //	GET /healthz        "ok".
 //	GET /               the page.
 //
-// Every route answers 503 until src has recovered, 400 for a query that does not parse, 404
+// Every route answers 503 until q has recovered, 400 for a query that does not parse, 404
 // for a window the table does not hold.
-func NewHandler(src Source) http.Handler {
-	h := &handler{src: src}
+func NewHandler(q Querier) http.Handler {
+	h := &handler{q: q}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/windows", h.windows)
 	mux.HandleFunc("GET /api/windows/{granularity}/{start}", h.window)
@@ -53,11 +53,11 @@ func NewHandler(src Source) http.Handler {
 	return mux
 }
 
-type handler struct{ src Source }
+type handler struct{ q Querier }
 
 // ready answers 503 (and false) while the view recovers: a partial table undercounts.
 func (h *handler) ready(w http.ResponseWriter) bool {
-	if h.src.Recovered() {
+	if h.q.Recovered() {
 		return true
 	}
 	w.Header().Set("Retry-After", "2")
@@ -76,7 +76,7 @@ func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
 func (h *handler) page(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	if !h.src.Recovered() {
+	if !h.q.Recovered() {
 		// The page itself polls and shows "recovering" until the API answers.
 		w.Header().Set("Retry-After", "2")
 		w.WriteHeader(http.StatusServiceUnavailable)
@@ -95,9 +95,9 @@ func (h *handler) windows(w http.ResponseWriter, r *http.Request) {
 	}
 	out := []codec.Result{}
 	for _, q := range qs {
-		rs, err := h.src.Query(q)
+		rs, err := h.q.Query(q)
 		if err != nil {
-			sourceError(w, err)
+			queryError(w, err)
 			return
 		}
 		out = append(out, rs...)
@@ -114,9 +114,9 @@ func (h *handler) window(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	res, ok, err := h.src.Get(k)
+	res, ok, err := h.q.Get(k)
 	if err != nil {
-		sourceError(w, err)
+		queryError(w, err)
 		return
 	}
 	if !ok {
@@ -129,15 +129,15 @@ func (h *handler) window(w http.ResponseWriter, r *http.Request) {
 // progressJSON is Progress on the wire: times absent before the pipeline has any, because
 // math.MinInt64 is neither a time nor exact in JavaScript.
 type progressJSON struct {
-	Partitions    int              `json:"partitions"`
-	Watermark     *int64           `json:"watermark"`
-	WatermarkTime string           `json:"watermark_time,omitempty"`
-	Open          int              `json:"open"`
-	Expiring      int              `json:"expiring"`
-	Sources       []sourceProgJSON `json:"sources"`
+	Partitions    int             `json:"partitions"`
+	Watermark     *int64          `json:"watermark"`
+	WatermarkTime string          `json:"watermark_time,omitempty"`
+	Open          int             `json:"open"`
+	Expiring      int             `json:"expiring"`
+	Inputs        []inputProgJSON `json:"inputs"`
 }
 
-type sourceProgJSON struct {
+type inputProgJSON struct {
 	ID        int32  `json:"id"`
 	Watermark *int64 `json:"watermark"`
 	MaxTS     *int64 `json:"max_ts"`
@@ -148,18 +148,18 @@ func (h *handler) progress(w http.ResponseWriter, r *http.Request) {
 	if !h.ready(w) {
 		return
 	}
-	p, err := h.src.Progress()
+	p, err := h.q.Progress()
 	if err != nil {
-		sourceError(w, err)
+		queryError(w, err)
 		return
 	}
 	out := progressJSON{Partitions: p.Partitions, Watermark: anchored(p.Watermark), Open: p.Open,
-		Expiring: p.Expiring, Sources: []sourceProgJSON{}}
+		Expiring: p.Expiring, Inputs: []inputProgJSON{}}
 	if out.Watermark != nil {
 		out.WatermarkTime = time.Unix(p.Watermark, 0).UTC().Format(time.RFC3339)
 	}
-	for _, s := range p.Sources {
-		out.Sources = append(out.Sources, sourceProgJSON{ID: s.ID, Watermark: anchored(s.Watermark),
+	for _, s := range p.Inputs {
+		out.Inputs = append(out.Inputs, inputProgJSON{ID: s.ID, Watermark: anchored(s.Watermark),
 			MaxTS: anchored(s.MaxTS), Idle: s.Idle})
 	}
 	writeJSON(w, out)
@@ -173,9 +173,9 @@ func anchored(ts int64) *int64 {
 	return &ts
 }
 
-// sourceError maps a source's error: a view that lost recovery or closed is unavailable;
+// queryError maps a Querier's error: a view that lost recovery or closed is unavailable;
 // anything else is ours.
-func sourceError(w http.ResponseWriter, err error) {
+func queryError(w http.ResponseWriter, err error) {
 	if errors.Is(err, ErrNotRecovered) || errors.Is(err, ErrClosed) {
 		w.Header().Set("Retry-After", "2")
 		httpError(w, http.StatusServiceUnavailable, err.Error())
@@ -263,7 +263,7 @@ func ParseWindow(granularity, at string) (window.Key, error) {
 }
 
 // ParseTime reads a time as unix seconds ("1468244340", also negative) or RFC 3339
-// ("2016-07-11T13:39:00Z"), within window.MinTS..window.MaxTS so every window math on it is
+// ("2016-07-11T13:39:00Z"), within window.MinWindowTS..window.MaxWindowTS so every window math on it is
 // exact. Errors wrap ErrQuery.
 func ParseTime(s string) (int64, error) {
 	s = strings.TrimSpace(s)
@@ -275,8 +275,8 @@ func ParseTime(s string) (int64, error) {
 		}
 		ts = t.Unix()
 	}
-	if ts < window.MinTS || ts > window.MaxTS {
-		return 0, fmt.Errorf("%w: time %q outside %d..%d", ErrQuery, s, window.MinTS, window.MaxTS)
+	if ts < window.MinWindowTS || ts > window.MaxWindowTS {
+		return 0, fmt.Errorf("%w: time %q outside %d..%d", ErrQuery, s, window.MinWindowTS, window.MaxWindowTS)
 	}
 	return ts, nil
 }

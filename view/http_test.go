@@ -16,8 +16,8 @@ import (
 	"github.com/kuniq/kuniq/window"
 )
 
-// fakeSource answers from a fixed list of results, the way View does: sorted, range, last.
-type fakeSource struct {
+// fakeQuerier answers from a fixed list of results, the way View does: sorted, range, last.
+type fakeQuerier struct {
 	recovered atomic.Bool
 	results   []codec.Result
 	progress  Progress
@@ -25,9 +25,9 @@ type fakeSource struct {
 	queries   []Query
 }
 
-func (f *fakeSource) Recovered() bool { return f.recovered.Load() }
+func (f *fakeQuerier) Recovered() bool { return f.recovered.Load() }
 
-func (f *fakeSource) Query(q Query) ([]codec.Result, error) {
+func (f *fakeQuerier) Query(q Query) ([]codec.Result, error) {
 	f.queries = append(f.queries, q)
 	if f.err != nil {
 		return nil, f.err
@@ -44,7 +44,7 @@ func (f *fakeSource) Query(q Query) ([]codec.Result, error) {
 	return out, nil
 }
 
-func (f *fakeSource) Get(k window.Key) (codec.Result, bool, error) {
+func (f *fakeQuerier) Get(k window.Key) (codec.Result, bool, error) {
 	if f.err != nil {
 		return codec.Result{}, false, f.err
 	}
@@ -56,11 +56,11 @@ func (f *fakeSource) Get(k window.Key) (codec.Result, bool, error) {
 	return codec.Result{}, false, nil
 }
 
-func (f *fakeSource) Progress() (Progress, error) { return f.progress, f.err }
+func (f *fakeQuerier) Progress() (Progress, error) { return f.progress, f.err }
 
-func newFake() *fakeSource {
-	f := &fakeSource{progress: Progress{Partitions: 2, Watermark: 1468244395, Open: 1,
-		Sources: []SourceProgress{{ID: 0, Watermark: 1468244395, MaxTS: 1468244400},
+func newFake() *fakeQuerier {
+	f := &fakeQuerier{progress: Progress{Partitions: 2, Watermark: 1468244395, Open: 1,
+		Inputs: []InputProgress{{ID: 0, Watermark: 1468244395, MaxTS: 1468244400},
 			{ID: 1, Watermark: math.MinInt64, MaxTS: math.MinInt64}}}}
 	for i, start := range []int64{1468244340, 1468244400, 1468244460} {
 		r := codec.NewResult(minute(start), uint64(100*(i+1)), int64(150*(i+1)))
@@ -104,7 +104,7 @@ func TestHandlerUnavailableBeforeRecovery(t *testing.T) {
 		}
 	}
 	if len(f.queries) != 0 {
-		t.Errorf("source was queried %d times before recovery", len(f.queries))
+		t.Errorf("querier was queried %d times before recovery", len(f.queries))
 	}
 	f.recovered.Store(true)
 	if code, body := do(t, h, "/healthz"); code != http.StatusOK || body != "ok\n" {
@@ -171,6 +171,12 @@ func TestHandlerBadQueries(t *testing.T) {
 		if err := json.Unmarshal([]byte(body), &e); err != nil || e.Error == "" {
 			t.Errorf("GET %s body = %q, want {\"error\": ...}", target, body)
 		}
+		// A bad granularity is answered with the ones there are.
+		if strings.Contains(target, "granularity=") || strings.Contains(target, "fortnight") {
+			if !strings.Contains(e.Error, "minute, hour, day, week, month, year") {
+				t.Errorf("GET %s error %q does not list the granularities", target, e.Error)
+			}
+		}
 	}
 }
 
@@ -217,10 +223,10 @@ func TestHandlerProgress(t *testing.T) {
 		Partitions    int    `json:"partitions"`
 		Watermark     *int64 `json:"watermark"`
 		WatermarkTime string `json:"watermark_time"`
-		Sources       []struct {
+		Inputs        []struct {
 			ID        int32  `json:"id"`
 			Watermark *int64 `json:"watermark"`
-		} `json:"sources"`
+		} `json:"inputs"`
 	}
 	if err := json.Unmarshal([]byte(body), &p); err != nil {
 		t.Fatalf("body %q: %v", body, err)
@@ -228,13 +234,13 @@ func TestHandlerProgress(t *testing.T) {
 	if p.Partitions != 2 || p.Watermark == nil || *p.Watermark != 1468244395 || p.WatermarkTime != "2016-07-11T13:39:55Z" {
 		t.Errorf("progress = %s, want 2 partitions, watermark 1468244395 (2016-07-11T13:39:55Z)", body)
 	}
-	// An unanchored source has no watermark: null, not MinInt64.
-	if len(p.Sources) != 2 || p.Sources[1].Watermark != nil {
-		t.Errorf("progress sources = %s, want source 1 with a null watermark", body)
+	// An unanchored input partition has no watermark: null, not MinInt64.
+	if len(p.Inputs) != 2 || p.Inputs[1].Watermark != nil {
+		t.Errorf("progress inputs = %s, want input 1 with a null watermark", body)
 	}
 }
 
-func TestHandlerSourceErrors(t *testing.T) {
+func TestHandlerQuerierErrors(t *testing.T) {
 	tests := []struct {
 		err  error
 		code int
@@ -249,7 +255,7 @@ func TestHandlerSourceErrors(t *testing.T) {
 		h := NewHandler(f)
 		for _, target := range []string{"/api/windows", "/api/windows/minute/1468244340", "/api/progress"} {
 			if code, _ := do(t, h, target); code != tc.code {
-				t.Errorf("GET %s with source error %v = %d, want %d", target, tc.err, code, tc.code)
+				t.Errorf("GET %s with querier error %v = %d, want %d", target, tc.err, code, tc.code)
 			}
 		}
 	}

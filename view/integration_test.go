@@ -15,6 +15,7 @@ import (
 	"github.com/lovoo/goka"
 
 	"github.com/kuniq/kuniq/codec"
+	"github.com/kuniq/kuniq/engine"
 	"github.com/kuniq/kuniq/internal/kafkatest"
 	"github.com/kuniq/kuniq/kafka"
 	"github.com/kuniq/kuniq/processor"
@@ -25,7 +26,7 @@ import (
 // on the partitions Goka's FNV-1a hasher (and so the view's Get) expects.
 func emitRows(t *testing.T, kc kafka.Config, table goka.Table, rows map[string]any) {
 	t.Helper()
-	em, err := goka.NewEmitter(kc.Brokers, goka.Stream(table), codec.TableCodec{},
+	em, err := goka.NewEmitter(kc.Brokers, goka.Stream(table), processor.TableCodec{},
 		goka.WithEmitterProducerBuilder(goka.ProducerBuilderWithConfig(kc.Sarama())))
 	if err != nil {
 		t.Fatal(err)
@@ -78,12 +79,7 @@ func runView(t *testing.T, cfg Config) (*View, context.CancelFunc) {
 // a view recovers it (in memory and in LevelDB, twice), that Windows, Get, Progress and the
 // HTTP API return those rows, and that a row updated while the view runs shows up.
 func TestIntegrationView(t *testing.T) {
-	kc := kafkatest.Config(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := kc.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
+	kc, _ := kafkatest.Ready(t, 60*time.Second)
 	app := kafkatest.Name(t, "kuniq")
 	table := processor.NamesFor(app).Table()
 	const partitions = 4
@@ -127,8 +123,8 @@ func TestIntegrationView(t *testing.T) {
 			t.Errorf("Windows(minute) starts = %v, want %v", starts(got), want)
 		}
 		for _, r := range got {
-			src := rows[r.Key().String()].(*codec.WindowState)
-			if w := Result(r.Key(), src); r != w {
+			src := rows[r.Key().String()].(*processor.WindowState)
+			if w := src.Result(r.Key()); r != w {
 				t.Errorf("Windows: %+v, want %+v", r, w)
 			}
 		}
@@ -137,8 +133,8 @@ func TestIntegrationView(t *testing.T) {
 			t.Errorf("Get(hour) = %+v, %v, %v; want 250 uniques, 417 frames", r, ok, err)
 		}
 		p, err := v.Progress()
-		if err != nil || p.Partitions != 2 || p.Watermark != 1468244380 || len(p.Sources) != 3 {
-			t.Errorf("Progress() = %+v, %v; want 2 partitions, watermark 1468244380, 3 sources", p, err)
+		if err != nil || p.Partitions != 2 || p.Watermark != 1468244380 || len(p.Inputs) != 3 {
+			t.Errorf("Progress() = %+v, %v; want 2 partitions, watermark 1468244380, 3 inputs", p, err)
 		}
 	}
 
@@ -173,7 +169,7 @@ func TestIntegrationView(t *testing.T) {
 		}
 
 		// A row written while the view runs reaches it (the pipeline finalising a window).
-		update := &codec.WindowState{Sketch: newSketch(t, 300, 50), Frames: 400, Final: true}
+		update := &processor.WindowState{Count: engine.Count{Sketch: newSketch(t, 300, 50), Frames: 400, Final: true}}
 		emitRows(t, kc, table, map[string]any{minute(1468244400).String(): update})
 		deadline := time.Now().Add(20 * time.Second)
 		for {

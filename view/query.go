@@ -115,25 +115,11 @@ func get(gv *goka.View, k window.Key) (codec.Result, bool, error) {
 	if err != nil || val == nil {
 		return codec.Result{}, false, err
 	}
-	s, ok := val.(*codec.WindowState)
+	s, ok := val.(*processor.WindowState)
 	if !ok {
 		return codec.Result{}, false, fmt.Errorf("row %v holds %T, want a window", k, val)
 	}
-	return Result(k, s), true, nil
-}
-
-// Result is the record of window k in state s, as the pipeline publishes it: uniques is the
-// sketch's estimate (0 for a row without sketch).
-func Result(k window.Key, s *codec.WindowState) codec.Result {
-	var uniques uint64
-	if s.Sketch != nil {
-		uniques = s.Sketch.Estimate()
-	}
-	r := codec.NewResult(k, uniques, s.Frames)
-	r.Final = s.Final
-	r.Revision = s.Revision
-	r.LateFrames = s.LateFrames
-	return r
+	return s.Result(k), true, nil
 }
 
 // Progress is the pipeline's event-time progress, read from the control rows.
@@ -145,23 +131,23 @@ type Progress struct {
 	Watermark int64
 	// Open counts the windows not yet final, Expiring the final ones awaiting deletion.
 	Open, Expiring int
-	// Sources are the input partitions' clocks, sorted by ID.
-	Sources []SourceProgress
+	// Inputs are the input partitions' clocks, sorted by ID.
+	Inputs []InputProgress
 }
 
-// SourceProgress is one input partition's clock as the stage-2 partitions last heard it.
-type SourceProgress struct {
+// InputProgress is one input partition's clock as the stage-2 partitions last heard it.
+type InputProgress struct {
 	ID               int32
 	Watermark, MaxTS int64
 	Idle             bool
 }
 
 // Progress reads every control row. Each stage-2 partition hears every input partition's
-// marks; they differ only by how far each has read, so per source the most advanced report
+// marks; they differ only by how far each has read, so per input partition the most advanced report
 // wins, while the combined watermark is the least advanced partition's (what holds windows).
 func (v *View) Progress() (Progress, error) {
 	p := Progress{Watermark: math.MinInt64}
-	srcs := map[int32]SourceProgress{}
+	srcs := map[int32]InputProgress{}
 	err := v.read(func(gv *goka.View) error {
 		it, err := gv.IteratorWithRange("ctl/", "")
 		if err != nil {
@@ -176,7 +162,7 @@ func (v *View) Progress() (Progress, error) {
 			if err != nil {
 				return fmt.Errorf("control row %q: %w", it.Key(), err)
 			}
-			c, ok := val.(*codec.Control)
+			c, ok := val.(*processor.Control)
 			if !ok {
 				continue // deleted row (nil) or not a control row
 			}
@@ -186,10 +172,10 @@ func (v *View) Progress() (Progress, error) {
 			p.Partitions++
 			p.Open += len(c.Open)
 			p.Expiring += len(c.Expiring)
-			for id, st := range c.Sources {
+			for id, st := range c.Inputs {
 				old, seen := srcs[id]
 				if !seen || st.Watermark > old.Watermark || (st.Watermark == old.Watermark && st.MaxTS > old.MaxTS) {
-					srcs[id] = SourceProgress{ID: id, Watermark: st.Watermark, MaxTS: st.MaxTS, Idle: st.Idle}
+					srcs[id] = InputProgress{ID: id, Watermark: st.Watermark, MaxTS: st.MaxTS, Idle: st.Idle}
 				}
 			}
 		}
@@ -199,8 +185,8 @@ func (v *View) Progress() (Progress, error) {
 		return Progress{}, fmt.Errorf("progress: %w", err)
 	}
 	for _, s := range srcs {
-		p.Sources = append(p.Sources, s)
+		p.Inputs = append(p.Inputs, s)
 	}
-	slices.SortFunc(p.Sources, func(a, b SourceProgress) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(p.Inputs, func(a, b InputProgress) int { return cmp.Compare(a.ID, b.ID) })
 	return p, nil
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/storage"
 
-	"github.com/kuniq/kuniq/codec"
 	"github.com/kuniq/kuniq/kafka"
 	"github.com/kuniq/kuniq/processor"
 )
@@ -100,12 +99,12 @@ func Open(ctx context.Context, cfg Config, opts ...goka.ViewOption) (*View, erro
 	base := []goka.ViewOption{
 		goka.WithViewStorageBuilder(v.guard(sb)),
 		goka.WithViewConsumerSaramaBuilder(func(brokers []string, clientID string) (sarama.Consumer, error) {
-			sc := saramaConfig(cfg.Kafka)
+			sc := cfg.Kafka.Sarama()
 			sc.ClientID = clientID
 			return sarama.NewConsumer(brokers, sc)
 		}),
 		goka.WithViewTopicManagerBuilder(func(brokers []string) (goka.TopicManager, error) {
-			return goka.NewTopicManager(brokers, saramaConfig(cfg.Kafka), cfg.Kafka.TopicManager())
+			return goka.NewTopicManager(brokers, cfg.Kafka.Sarama(), cfg.Kafka.TopicManager())
 		}),
 	}
 	if cfg.AutoReconnect {
@@ -120,20 +119,12 @@ func Open(ctx context.Context, cfg Config, opts ...goka.ViewOption) (*View, erro
 			return nil, fmt.Errorf("open view of app %q: %w", cfg.App, err)
 		}
 	}
-	gv, err := goka.NewView(cfg.Kafka.Brokers, table, codec.TableCodec{}, append(base, opts...)...)
+	gv, err := goka.NewView(cfg.Kafka.Brokers, table, processor.TableCodec{}, append(base, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("open view of app %q: %w", cfg.App, err)
 	}
 	v.gv = gv
 	return v, nil
-}
-
-// saramaConfig is kuniq's config with topic auto-creation off: a view of a missing table must
-// fail, not create an empty one-partition topic that the processor would later refuse.
-func saramaConfig(c kafka.Config) *sarama.Config {
-	sc := c.Sarama()
-	sc.Metadata.AllowAutoTopicCreation = false
-	return sc
 }
 
 // checkTable returns ErrNoTable, wrapped, if topic does not exist or has no partitions.
@@ -149,7 +140,7 @@ func checkTable(ctx context.Context, kc kafka.Config, topic string) error {
 	// cancelled ctx returns at once.
 	ch := make(chan answer, 1)
 	go func() {
-		sc := saramaConfig(kc)
+		sc := kc.Sarama()
 		// kuniq's config retries metadata for 5 s so that a just-created topic is seen;
 		// here a missing topic is the usual answer, and a typo should not cost 5 s.
 		sc.Metadata.Retry.Max = 2

@@ -12,6 +12,8 @@ import (
 	"github.com/lovoo/goka/tester"
 
 	"github.com/kuniq/kuniq/codec"
+	"github.com/kuniq/kuniq/engine"
+	"github.com/kuniq/kuniq/processor"
 	"github.com/kuniq/kuniq/sketch"
 	"github.com/kuniq/kuniq/window"
 )
@@ -66,17 +68,17 @@ func startTester(t testing.TB, rows map[string]any) *View {
 // two hours, and the control rows of two stage-2 partitions.
 func testRows(t testing.TB) map[string]any {
 	return map[string]any{
-		minute(1468244340).String(): &codec.WindowState{Sketch: newSketch(t, 100, 0), Frames: 150, Final: true, Revision: 1, LateFrames: 3},
-		minute(1468244400).String(): &codec.WindowState{Sketch: newSketch(t, 200, 50), Frames: 260},
-		minute(1468244460).String(): &codec.WindowState{Sketch: newSketch(t, 7, 0), Frames: 7},
-		minute(60).String():         &codec.WindowState{Sketch: newSketch(t, 1, 0), Frames: 1, Final: true},
-		hour(1468242000).String():   &codec.WindowState{Sketch: newSketch(t, 250, 0), Frames: 417},
-		hour(1468245600).String():   &codec.WindowState{Sketch: newSketch(t, 0, 0)},
-		"ctl/0": &codec.Control{Watermark: 1468244395, Sources: map[int32]codec.SourceState{
+		minute(1468244340).String(): &processor.WindowState{Count: engine.Count{Sketch: newSketch(t, 100, 0), Frames: 150, Final: true, Revision: 1, LateFrames: 3}},
+		minute(1468244400).String(): &processor.WindowState{Count: engine.Count{Sketch: newSketch(t, 200, 50), Frames: 260}},
+		minute(1468244460).String(): &processor.WindowState{Count: engine.Count{Sketch: newSketch(t, 7, 0), Frames: 7}},
+		minute(60).String():         &processor.WindowState{Count: engine.Count{Sketch: newSketch(t, 1, 0), Frames: 1, Final: true}},
+		hour(1468242000).String():   &processor.WindowState{Count: engine.Count{Sketch: newSketch(t, 250, 0), Frames: 417}},
+		hour(1468245600).String():   &processor.WindowState{Count: engine.Count{Sketch: newSketch(t, 0, 0)}},
+		"ctl/0": &processor.Control{Watermark: 1468244395, Inputs: map[int32]window.Progress{
 			0: {Watermark: 1468244395, MaxTS: 1468244400},
 			1: {Watermark: 1468244470, MaxTS: 1468244475, Idle: true},
 		}, Open: []window.Key{minute(1468244400), hour(1468242000)}},
-		"ctl/3": &codec.Control{Watermark: 1468244380, Sources: map[int32]codec.SourceState{
+		"ctl/3": &processor.Control{Watermark: 1468244380, Inputs: map[int32]window.Progress{
 			0: {Watermark: 1468244410, MaxTS: 1468244415},
 			2: {Watermark: math.MinInt64, MaxTS: math.MinInt64},
 		}, Open: []window.Key{minute(1468244460)}, Expiring: []window.Key{minute(60)}},
@@ -136,7 +138,7 @@ func TestResultFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := rows[minute(1468244340).String()].(*codec.WindowState)
+	src := rows[minute(1468244340).String()].(*processor.WindowState)
 	want := codec.NewResult(minute(1468244340), src.Sketch.Estimate(), 150)
 	want.Final, want.Revision, want.LateFrames = true, 1, 3
 	if len(got) != 1 || got[0] != want {
@@ -155,10 +157,6 @@ func TestResultFields(t *testing.T) {
 	}
 	if len(hs) != 1 || hs[0].Uniques != 0 || hs[0].Final {
 		t.Errorf("hour with an empty sketch = %+v, want one provisional record with 0 uniques", hs)
-	}
-	// A row without a sketch cannot be encoded, but Result must not trust its input.
-	if r := Result(hour(1468245600), &codec.WindowState{Frames: 2}); r.Uniques != 0 || r.Frames != 2 {
-		t.Errorf("Result(no sketch) = %+v, want 0 uniques and 2 frames", r)
 	}
 }
 
@@ -203,14 +201,14 @@ func TestProgress(t *testing.T) {
 		Watermark:  1468244380, // the slower stage-2 partition holds windows open
 		Open:       3,
 		Expiring:   1,
-		Sources: []SourceProgress{
+		Inputs: []InputProgress{
 			{ID: 0, Watermark: 1468244410, MaxTS: 1468244415}, // the most advanced report
 			{ID: 1, Watermark: 1468244470, MaxTS: 1468244475, Idle: true},
 			{ID: 2, Watermark: math.MinInt64, MaxTS: math.MinInt64},
 		},
 	}
 	if got.Partitions != want.Partitions || got.Watermark != want.Watermark || got.Open != want.Open ||
-		got.Expiring != want.Expiring || !slices.Equal(got.Sources, want.Sources) {
+		got.Expiring != want.Expiring || !slices.Equal(got.Inputs, want.Inputs) {
 		t.Errorf("Progress() = %+v, want %+v", got, want)
 	}
 }
@@ -221,7 +219,7 @@ func TestProgressEmpty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Partitions != 0 || got.Watermark != math.MinInt64 || len(got.Sources) != 0 {
+	if got.Partitions != 0 || got.Watermark != math.MinInt64 || len(got.Inputs) != 0 {
 		t.Errorf("Progress() of an empty table = %+v, want no partitions and watermark MinInt64", got)
 	}
 }

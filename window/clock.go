@@ -92,7 +92,7 @@ const (
 	Late
 	// Jump: the frame was far ahead of the source's time and was not
 	// confirmed (a bit flip or a random timestamp), or its ts lies outside
-	// MinTS..MaxTS; it goes to the dead letters.
+	// MinWindowTS..MaxWindowTS; it goes to the dead letters.
 	Jump
 )
 
@@ -200,7 +200,7 @@ func (c *Clock[T]) Observe(ts int64, item T, decide func(item T, ts int64, v Ver
 	seq := c.seq
 	c.seq++
 	switch {
-	case ts < MinTS || ts > MaxTS:
+	case ts < MinWindowTS || ts > MaxWindowTS:
 		// Settles nothing else, so it may be reported at once.
 		decide(item, ts, Jump)
 		return

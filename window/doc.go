@@ -1,8 +1,9 @@
 // Package window decides, from event time alone, which windows a frame
 // belongs to and when a window is final. It knows nothing about Kafka and
 // uses only the standard library; the same code serves `kuniq count` (one
-// source) and the Kafka pipeline (one Clock per input partition in stage 1,
-// Sources over the partitions in stage 2).
+// Clock over its one input stream) and the Kafka pipeline (one Clock per
+// input partition in stage 1, InputWatermark over the partitions' progress in
+// stage 2).
 //
 // # Windows
 //
@@ -80,14 +81,19 @@
 // a low bit can close windows early by (their later frames are then not lost
 // but counted as revisions, within Lateness).
 //
-// # Many sources
+// # Many partitions
 //
-// Sources combines the progress of many sources (input partitions) into one
-// watermark: the minimum over sources heard from within an idle timeout, so
-// an idle partition does not hold the others back; when every source is idle
-// (a replay ended) it is the largest maxTS+1, so every window up to the last
-// event seen closes. Sources takes the current time as an argument, so tests
-// and replays control it.
+// InputWatermark is the one rule for the watermark of an input of many
+// partitions: the minimum watermark over partitions that are not idle. A
+// partition not heard from yet (NotHeard) holds everything back; an idle one
+// holds nothing back; when every partition is idle, the watermark is the
+// latest event time seen plus one and every open window is final (a replay
+// finishes by itself). Whether a partition is idle is its reader's call
+// (stage 1 of the pipeline: read to its end and no frame for the idle
+// timeout), passed in as Progress.Idle: the function is pure. Progress.Advance
+// keeps a partition's progress from moving back when it restarts. `kuniq
+// count` reads one stream, whose watermark is its Clock's, and ends with its
+// input, so it needs no combining.
 //
-// Clock is not safe for concurrent use; Sources is.
+// Clock is not safe for concurrent use; the rest of the package has no state.
 package window

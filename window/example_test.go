@@ -63,17 +63,19 @@ func ExampleClock() {
 	// watermark 1468244394 held 0
 }
 
-func ExampleSources() {
-	s := window.NewSources(30 * time.Second)
-	now := time.Date(2016, 7, 11, 13, 40, 0, 0, time.UTC)
-	s.Update(0, 1468244395, 1468244400, now)
-	s.Update(1, 1468244300, 1468244305, now)
-	fmt.Println(s.Watermark(now.Add(10 * time.Second)))
-	s.Update(0, 1468244495, 1468244500, now.Add(40*time.Second))
-	fmt.Println(s.Watermark(now.Add(45 * time.Second))) // partition 1 is idle
-	fmt.Println(s.Watermark(now.Add(2 * time.Minute)))  // all idle: close everything seen
+func ExampleInputWatermark() {
+	parts := []window.Progress{window.NotHeard, window.NotHeard}
+	parts[0] = parts[0].Advance(window.Progress{Watermark: 1468244395, MaxTS: 1468244400})
+	fmt.Println(window.InputWatermark(parts)) // partition 1 not heard from: holds everything
+	parts[1] = parts[1].Advance(window.Progress{Watermark: 1468244300, MaxTS: 1468244305})
+	fmt.Println(window.InputWatermark(parts))
+	parts[1].Idle = true
+	fmt.Println(window.InputWatermark(parts)) // partition 1 is idle
+	parts[0].Idle = true
+	fmt.Println(window.InputWatermark(parts)) // all idle: close everything seen
 	// Output:
-	// 1468244300 false true
-	// 1468244495 false true
-	// 1468244501 true true
+	// -9223372036854775808 false
+	// 1468244300 false
+	// 1468244395 false
+	// 1468244401 true
 }

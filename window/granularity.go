@@ -25,14 +25,16 @@ const (
 // All lists every granularity, fine to coarse. Callers must not modify it.
 var All = []Granularity{Minute, Hour, Day, Week, Month, Year}
 
-// MinTS and MaxTS bound the timestamps (unix seconds) this package handles.
-// Within them every window's start and end fit in an int64, so Start and End
-// never overflow; the bounds leave a year of headroom at each end of the int64
-// range. The Clock judges a timestamp outside them a Jump at once: no window
-// can hold it (it is typically a flipped sign or high bit).
+// MinWindowTS and MaxWindowTS bound the timestamps (unix seconds) a window can
+// hold: within them every window's start and end fit in an int64, so Start
+// and End never overflow; the bounds leave a year of headroom at each end of
+// the int64 range. The Clock judges a timestamp outside them a Jump at once
+// (it is typically a flipped sign or high bit). They are wider than the range
+// a frame's ts may have (codec.MinTS..codec.MaxTS, years 1970 to 9999): that
+// one is the input contract, this one the arithmetic's limit.
 const (
-	MinTS int64 = math.MinInt64 + maxYearSeconds
-	MaxTS int64 = math.MaxInt64 - maxYearSeconds
+	MinWindowTS int64 = math.MinInt64 + maxYearSeconds
+	MaxWindowTS int64 = math.MaxInt64 - maxYearSeconds
 )
 
 const (
@@ -98,8 +100,11 @@ func ParseGranularity(s string) (Granularity, error) {
 			return Granularity(g), nil
 		}
 	}
-	return 0, fmt.Errorf("parse granularity %q: %w", s, ErrGranularity)
+	return 0, fmt.Errorf("granularity %q: want one of %s: %w", s, nameList, ErrGranularity)
 }
+
+// nameList is the six names as errors list them: "minute, hour, day, week, month, year".
+var nameList = strings.Join(names[:], ", ")
 
 // ParseList parses a comma-separated list of granularity names such as
 // "minute,hour" or "all" (which may be mixed with names). The result holds
@@ -117,7 +122,7 @@ func ParseList(s string) ([]Granularity, error) {
 		}
 		g, err := ParseGranularity(part)
 		if err != nil {
-			return nil, fmt.Errorf("parse list %q: %w", s, err)
+			return nil, fmt.Errorf("granularities %q: %q is not one of %s or all: %w", s, part, nameList, ErrGranularity)
 		}
 		set[g] = true
 	}
@@ -133,7 +138,7 @@ func ParseList(s string) ([]Granularity, error) {
 // Start returns the start (unix seconds, UTC) of the window of granularity g
 // that contains ts: the largest window start <= ts. It works for negative ts
 // (before 1970) through the proleptic Gregorian calendar, and is exact for
-// MinTS <= ts <= MaxTS. It does not allocate and does not use time.Time,
+// MinWindowTS <= ts <= MaxWindowTS. It does not allocate and does not use time.Time,
 // because it runs once per frame and granularity.
 //
 // Start panics if g is not Valid: granularities come from the constants or

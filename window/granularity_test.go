@@ -2,8 +2,10 @@ package window
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -173,7 +175,7 @@ func TestStartEndMatchTime(t *testing.T) {
 // TestStartEndExtremes checks the invariants at the edges of the supported
 // range, where time.Time itself cannot serve as a reference.
 func TestStartEndExtremes(t *testing.T) {
-	for _, ts := range []int64{MinTS, MinTS + 1, MaxTS - 1, MaxTS, -1 << 62, 1 << 62} {
+	for _, ts := range []int64{MinWindowTS, MinWindowTS + 1, MaxWindowTS - 1, MaxWindowTS, -1 << 62, 1 << 62} {
 		for _, g := range All {
 			start, end := g.Start(ts), g.End(ts)
 			if !(start <= ts && ts < end) {
@@ -244,6 +246,9 @@ func TestParseGranularity(t *testing.T) {
 			if !errors.Is(err, ErrGranularity) {
 				t.Errorf("ParseGranularity(%q) error = %v, want ErrGranularity", tt.in, err)
 			}
+			if msg := fmt.Sprint(err); !strings.Contains(msg, "want one of minute, hour, day, week, month, year") {
+				t.Errorf("ParseGranularity(%q) error %q does not list the granularities", tt.in, msg)
+			}
 			continue
 		}
 		if err != nil || got != tt.want {
@@ -284,6 +289,10 @@ func TestParseList(t *testing.T) {
 		if tt.wantErr {
 			if !errors.Is(err, ErrGranularity) {
 				t.Errorf("ParseList(%q) = %v, %v, want ErrGranularity", tt.in, got, err)
+			}
+			// The error says what is allowed.
+			if msg := fmt.Sprint(err); !strings.Contains(msg, "minute, hour, day, week, month, year or all") {
+				t.Errorf("ParseList(%q) error %q does not list the granularities", tt.in, msg)
 			}
 			continue
 		}

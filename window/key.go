@@ -22,7 +22,7 @@ var ErrKey = errors.New("window: malformed key")
 
 // ErrNotStart is returned, wrapped, by ParseKey when the start is well formed
 // but is not the start of a window of that granularity (or lies outside
-// MinTS..MaxTS), such as "hour/1468244340".
+// MinWindowTS..MaxWindowTS), such as "hour/1468244340".
 var ErrNotStart = errors.New("window: not a window start")
 
 // String returns the key's text form, "minute/1468244340".
@@ -86,7 +86,7 @@ func ParseKey(s string) (Key, error) {
 	if !canonicalInt(num) {
 		return Key{}, fmt.Errorf("parse key %q: start is not canonical: %w", s, ErrKey)
 	}
-	if start < MinTS || start > MaxTS || g.Start(start) != start {
+	if start < MinWindowTS || start > MaxWindowTS || g.Start(start) != start {
 		return Key{}, fmt.Errorf("parse key %q: %w", s, ErrNotStart)
 	}
 	return Key{Granularity: g, Start: start}, nil

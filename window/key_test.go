@@ -48,7 +48,7 @@ func TestParseKey(t *testing.T) {
 		{"week/1468022400", Key{}, ErrNotStart},            // a Saturday
 		{"month/1467417600", Key{}, ErrNotStart},           // July 2nd
 		{"year/1467331200", Key{}, ErrNotStart},            // July 1st
-		{"minute/9223372036854775800", Key{}, ErrNotStart}, // beyond MaxTS
+		{"minute/9223372036854775800", Key{}, ErrNotStart}, // beyond MaxWindowTS
 		{"minute/+1468244340", Key{}, ErrKey},
 		{"minute/01468244340", Key{}, ErrKey},
 		{"minute/-0", Key{}, ErrKey},

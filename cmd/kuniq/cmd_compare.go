@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/kuniq/kuniq/codec"
+	"github.com/kuniq/kuniq/gen"
 	"github.com/kuniq/kuniq/internal/truth"
 	"github.com/kuniq/kuniq/window"
 )
@@ -15,8 +16,7 @@ import (
 // runCompare judges result records against the exact counts of `kuniq gen --truth`: the
 // accuracy check of the demos, usable on `count` output or on the output topic.
 func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("compare", "compare --truth FILE [RESULTS.jsonl | --topic TOPIC]  (results: '-' or none for stdin)")
-	fs.SetOutput(stderr)
+	fs := newFlagSet("compare", "compare --truth FILE [RESULTS.jsonl | --topic TOPIC]  (results: '-' or none for stdin)", stdout)
 	kf := addKafkaFlags(fs)
 	truthFile := fs.String("truth", "", "exact counts from `kuniq gen --truth` (required)")
 	topic := fs.String("topic", "", "read the results from this output topic instead of a file")
@@ -28,62 +28,50 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	if *truthFile == "" {
-		return errors.New("compare needs --truth")
-	}
-	tf, err := os.Open(*truthFile)
-	if err != nil {
+	var bad outOfRange
+	bad.check(*truthFile != "", "compare needs --truth FILE (from `kuniq gen --truth`)")
+	bad.check(*maxMean >= 0, "--max-mean-error %v: want 0 or more", *maxMean)
+	bad.check(*maxErr >= 0, "--max-error %v: want 0 or more", *maxErr)
+	bad.check(*topic == "" || fs.NArg() == 0, "compare reads results from --topic or from files, not both (got %q)", fs.Args())
+	if err := bad.err(); err != nil {
 		return err
 	}
-	defer tf.Close()
-	exact, err := truth.ReadTruth(tf)
+	exact, err := readTruthFile(*truthFile)
 	if err != nil {
 		return err
 	}
 	var results []codec.Result
 	if *topic != "" {
-		if results, err = readTopic(kf, *topic); err != nil {
-			return err
-		}
+		results, err = truth.ReadTopic(kf.config(), *topic)
+		err = kf.explain(err)
 	} else {
-		in, closeIn, err := openInputs(fs.Args())
-		if err != nil {
-			return err
-		}
-		defer closeIn()
-		if results, err = truth.ReadResults(in); err != nil {
-			return err
-		}
+		results, err = readResultFiles(fs.Args())
 	}
-	// Judge the granularities the results were asked for (count's default is minute only).
-	present := map[string]bool{}
-	for _, r := range results {
-		present[r.Granularity.String()] = true
+	if err != nil {
+		return err
 	}
-	if *grans != "" {
-		gs, err := window.ParseList(*grans)
-		if err != nil {
-			return err
-		}
-		present = map[string]bool{}
-		for _, g := range gs {
-			present[g.String()] = true
-		}
+	judged, err := judgedGranularities(results, *grans)
+	if err != nil {
+		return err
 	}
 	kept := exact[:0]
 	for _, w := range exact {
-		if present[w.Granularity] {
+		if judged[w.Granularity] {
 			kept = append(kept, w)
 		}
+	}
+	if len(kept) == 0 {
+		return fmt.Errorf("FAIL: no window to judge: the truth holds none of the granularities %s (%d result records read)",
+			setText(judged), len(results))
 	}
 	rep, err := truth.Compare(truth.Latest(results), kept)
 	if err != nil {
 		return err
 	}
 	if *refTopic != "" {
-		ref, err := readTopic(kf, *refTopic)
+		ref, err := truth.ReadTopic(kf.config(), *refTopic)
 		if err != nil {
-			return err
+			return kf.explain(err)
 		}
 		return compareRuns(stdout, rep, truth.Latest(results), truth.Latest(ref), "this run", "reference")
 	}
@@ -98,23 +86,66 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-func readTopic(kf *kafkaFlags, topic string) ([]codec.Result, error) {
-	recs, err := kf.config().ReadAll(topic)
+// readTruthFile reads the exact counts of `kuniq gen --truth`; a file that holds none, or
+// anything else, is an error.
+func readTruthFile(name string) ([]gen.WindowTruth, error) {
+	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
 	}
-	var out []codec.Result
-	for _, r := range recs {
-		if r.Value == nil {
-			continue
-		}
-		res, err := codec.ParseResult(r.Value)
-		if err != nil {
-			return nil, fmt.Errorf("%s record %q: %w", topic, r.Key, err)
-		}
-		out = append(out, res)
+	defer f.Close()
+	exact, err := truth.ReadTruth(f)
+	if err != nil {
+		return nil, fmt.Errorf("--truth %s: %w", name, err)
 	}
-	return out, nil
+	if len(exact) == 0 {
+		return nil, fmt.Errorf("--truth %s: no windows (is it the file `kuniq gen --truth` wrote?)", name)
+	}
+	return exact, nil
+}
+
+// readResultFiles reads result records from the named files ("-" or none: stdin).
+func readResultFiles(names []string) ([]codec.Result, error) {
+	in, closeIn, err := openInputs(names)
+	if err != nil {
+		return nil, err
+	}
+	defer closeIn()
+	return truth.ReadResults(in)
+}
+
+// judgedGranularities are the granularities asked for (a --granularity list), or else those
+// the results hold: count's default is minute only, and its hours are not missing.
+func judgedGranularities(results []codec.Result, list string) (map[string]bool, error) {
+	judged := map[string]bool{}
+	if list == "" {
+		for _, r := range results {
+			judged[r.Granularity.String()] = true
+		}
+		return judged, nil
+	}
+	gs, err := window.ParseList(list)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range gs {
+		judged[g.String()] = true
+	}
+	return judged, nil
+}
+
+// setText lists a set's members in granularity order, "none" if empty.
+func setText(set map[string]bool) string {
+	var names []string
+	for _, g := range window.All {
+		if set[g.String()] {
+			names = append(names, g.String())
+		}
+	}
+	if len(names) == 0 {
+		return "(none: no result records)"
+	}
+	return strings.Join(names, ", ")
 }
 
 // compareRuns prints exact, this run and the reference run side by side and fails unless the

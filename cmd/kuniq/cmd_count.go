@@ -34,7 +34,7 @@ func addCountingFlags(fs *flagSet, defaultGranularity string) *countingFlags {
 	d := window.DefaultConfig()
 	return &countingFlags{
 		granularity: fs.String("granularity", defaultGranularity, "windows to count: comma list of minute,hour,day,week,month,year, or all"),
-		precision:   fs.Int("precision", sketch.DefaultPrecision, "HyperLogLog precision p (4..18): standard error 1.04/sqrt(2^p), 0.81% at 14"),
+		precision:   fs.Int("precision", sketch.DefaultPrecision, fmt.Sprintf("HyperLogLog precision p (%d..%d): standard error 1.04/sqrt(2^p), 0.81%% at 14", sketch.MinPrecision, sketch.MaxPrecision)),
 		outOfOrder:  fs.Duration("out-of-order", d.OutOfOrder, "allowed out-of-orderness: watermark = max ts - this"),
 		lateness:    fs.Duration("lateness", d.Lateness, "allowed lateness: frames older than watermark - this are dead letters"),
 		maxJump:     fs.Duration("max-jump", d.MaxJump, "a ts further than this ahead of the event time is held until confirmed (bit-flip guard)"),
@@ -48,8 +48,8 @@ func (f *countingFlags) engineConfig() (engine.Config, error) {
 	if err != nil {
 		return engine.Config{}, err
 	}
-	if *f.precision < 4 || *f.precision > 18 {
-		return engine.Config{}, fmt.Errorf("precision %d outside 4..18", *f.precision)
+	if *f.precision < sketch.MinPrecision || *f.precision > sketch.MaxPrecision {
+		return engine.Config{}, fmt.Errorf("--precision %d: want %d..%d", *f.precision, sketch.MinPrecision, sketch.MaxPrecision)
 	}
 	cfg := engine.DefaultConfig()
 	cfg.Granularities = gs
@@ -60,14 +60,18 @@ func (f *countingFlags) engineConfig() (engine.Config, error) {
 }
 
 func runCount(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("count", "count [flags] [FILE...]  (no FILE or '-': stdin; .gz read transparently)")
-	fs.SetOutput(stderr)
+	fs := newFlagSet("count", "count [flags] [FILE...]  (no FILE or '-': stdin; .gz read transparently)", stdout)
 	cf := addCountingFlags(fs, "minute")
 	early := fs.Duration("early", 0, "emit provisional (final:false) results of open windows every this much event time (0: finals only)")
 	deadLetters := fs.String("dead-letters", "-", "where dead letters go as JSON lines: a file, '-' for stderr, 'none' to only count them")
 	workers := fs.Int("workers", 0, "decoding goroutines (0: one per core); output is the same for any value")
 	quiet := fs.Bool("quiet", false, "no summary line on stderr")
 	if err := fs.parse(args); err != nil {
+		return err
+	}
+	var bad outOfRange
+	bad.check(*workers >= 0, "--workers %d: want 0 (one per core) or more", *workers)
+	if err := bad.err(); err != nil {
 		return err
 	}
 	cfg, err := cf.engineConfig()
@@ -162,14 +166,19 @@ func printSummary(w io.Writer, st engine.Stats, finals int, bytesIn int64, took 
 		fmt.Fprintf(&dead, "%s %d", r, st.Dead[r])
 	}
 	secs := max(took.Seconds(), 1e-9)
-	fmt.Fprintf(w, "kuniq count: %d frames, %s in %.2fs: %.0f frames/s, %.0f MB/s; counted %d, dead letters %d (%s); %d windows final\n",
-		st.Frames, humanBytes(bytesIn), took.Seconds(), float64(st.Frames)/secs, float64(bytesIn)/secs/1e6,
+	fmt.Fprintf(w, "kuniq count: %d frames, %s in %.2fs: %.0f frames/s, %.0f MiB/s; counted %d, dead letters %d (%s); %d windows final\n",
+		st.Frames, humanBytes(bytesIn), took.Seconds(), float64(st.Frames)/secs, float64(bytesIn)/secs/(1<<20),
 		st.Accepted, st.DeadTotal(), dead.String(), finals)
 }
 
+// isGzip reports whether a file starting with magic is gzip-compressed (RFC 1952's ID1 ID2),
+// whatever its name.
+func isGzip(magic []byte) bool { return len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b }
+
 // openInputs concatenates the named files ("-" or none: stdin) into one stream, decompressing
-// gzip files (recognised by their magic bytes, whatever their name) and making sure each
-// file ends with a newline so the last line of one never merges with the first of the next.
+// gzip files (recognised by their magic bytes, whatever their name) and ending each file that
+// does not end with a newline with one, so the last line of one never merges with the first
+// of the next. Nothing else is added: no blank line between files, none for an empty file.
 func openInputs(names []string) (io.Reader, func(), error) {
 	if len(names) == 0 {
 		names = []string{"-"}
@@ -193,18 +202,53 @@ func openInputs(names []string) (io.Reader, func(), error) {
 			r = f
 		}
 		br := bufio.NewReaderSize(r, 1<<20)
-		if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		if magic, _ := br.Peek(2); isGzip(magic) {
 			gz, err := gzip.NewReader(br)
 			if err != nil {
 				closeAll()
 				return nil, nil, fmt.Errorf("%s: %w", name, err)
 			}
 			closers = append(closers, gz)
-			readers = append(readers, gz)
+			r = gz
 		} else {
-			readers = append(readers, br)
+			r = br
 		}
-		readers = append(readers, strings.NewReader("\n"))
+		last := &lastByte{r: r}
+		readers = append(readers, last, &newlineIfMissing{after: last})
 	}
 	return io.MultiReader(readers...), closeAll, nil
+}
+
+// lastByte reads r and remembers the last byte it read.
+type lastByte struct {
+	r    io.Reader
+	last byte
+	any  bool
+}
+
+func (l *lastByte) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	if n > 0 {
+		l.last, l.any = p[n-1], true
+	}
+	return n, err
+}
+
+// newlineIfMissing reads as one "\n" if the stream before it (read to its end first, as
+// io.MultiReader does) was not empty and did not end with one, and as nothing otherwise.
+type newlineIfMissing struct {
+	after *lastByte
+	done  bool
+}
+
+func (n *newlineIfMissing) Read(p []byte) (int, error) {
+	if n.done || !n.after.any || n.after.last == '\n' {
+		return 0, io.EOF
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	n.done = true
+	p[0] = '\n'
+	return 1, io.EOF
 }

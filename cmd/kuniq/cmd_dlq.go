@@ -12,17 +12,22 @@ import (
 
 // runDLQ summarises the dead-letter topic: how many frames were not counted, and why.
 func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("dlq", "dlq [flags]  (count the dead letters by reason, show a few)")
-	fs.SetOutput(stderr)
+	fs := newFlagSet("dlq", "dlq [flags]  (count the dead letters by reason, show a few)", stdout)
 	kf := addKafkaFlags(fs)
 	topic := fs.String("dlq", string(processor.DefaultDeadLetter), "dead-letter topic")
 	show := fs.Int("show", 3, "print this many dead letters of each reason (frames cut to 120 bytes)")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
+	var bad outOfRange
+	bad.check(*show >= 0, "--show %d: want 0 or more dead letters per reason", *show)
+	bad.check(fs.NArg() == 0, "dlq takes no arguments, got %q", fs.Args())
+	if err := bad.err(); err != nil {
+		return err
+	}
 	recs, err := kf.config().ReadAll(*topic)
 	if err != nil {
-		return err
+		return kf.explain(err)
 	}
 	byReason := map[string][]codec.DeadLetter{}
 	for _, r := range recs {
@@ -47,7 +52,7 @@ func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			if len(frame) > 120 {
 				frame = frame[:120] + "…"
 			}
-			fmt.Fprintf(stdout, "            partition %d offset %d ts %d: %q\n", d.Source, d.Offset, d.TS, frame)
+			fmt.Fprintf(stdout, "            partition %d offset %d ts %d: %q\n", d.Partition, d.Offset, d.TS, frame)
 		}
 	}
 	return nil

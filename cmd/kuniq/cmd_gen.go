@@ -9,14 +9,14 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/kuniq/kuniq/gen"
 )
 
 func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	d := gen.DefaultConfig()
-	fs := newFlagSet("gen", "gen [flags]  (frames to stdout or --out)")
-	fs.SetOutput(stderr)
+	fs := newFlagSet("gen", "gen [flags]  (frames to stdout or --out)", stdout)
 	count := fs.Int("count", d.Count, "frames to write")
 	rate := fs.Int("rate", d.Rate, "the clock advances 1 s with probability 1/rate per frame (challenge: 1000)")
 	pool := fs.Int("pool", d.Pool, "distinct users (uids are 19 hex chars)")
@@ -38,6 +38,18 @@ func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("gen takes no arguments, got %q", fs.Args())
+	}
+	// gen.Config reads 0 as "the default" for these; on the command line 0 is a mistake.
+	var bad outOfRange
+	bad.check(*rate >= 1, "--rate %d: want 1 or more (the clock advances 1 s with probability 1/rate)", *rate)
+	bad.check(*pool >= 1, "--pool %d: want 1 or more users", *pool)
+	bad.check(*start >= 1, "--start %d: want unix seconds > 0", *start)
+	bad.check(*frameBytes >= gen.MinFrameBytes, "--frame-bytes %d: want %d or more", *frameBytes, gen.MinFrameBytes)
+	bad.check(*disorderMax >= time.Second, "--disorder-max %v: want 1s or more", *disorderMax)
+	bad.check(*lateBy >= time.Second, "--late-by %v: want 1s or more", *lateBy)
+	bad.check(*jumpBy >= time.Second, "--jump-by %v: want 1s or more", *jumpBy)
+	if err := bad.err(); err != nil {
+		return err
 	}
 	cfg := d
 	cfg.Count, cfg.Rate, cfg.Pool, cfg.Seed, cfg.Start = *count, *rate, *pool, *seed, int64(*start)
@@ -98,6 +110,8 @@ func createOutput(name string, stdout io.Writer) (io.Writer, func() error, error
 	}, nil
 }
 
+// humanBytes is a size in binary units (KiB, MiB, GiB), the units of every size and rate kuniq
+// prints (rates in MiB/s).
 func humanBytes(n int64) string {
 	switch {
 	case n >= 1<<30:

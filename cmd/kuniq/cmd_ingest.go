@@ -14,9 +14,8 @@ import (
 
 func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	d := emitter.DefaultConfig()
-	fs := newFlagSet("ingest", "ingest [flags] FILE...  ('-': stdin; .gz read transparently)")
-	fs.SetOutput(stderr)
-	brokers := fs.String("brokers", kafka.DefaultBrokers, "Kafka bootstrap brokers, comma separated")
+	fs := newFlagSet("ingest", "ingest [flags] FILE...  ('-': stdin; .gz read transparently)", stdout)
+	kf := addKafkaFlags(fs)
 	topic := fs.String("input", d.Topic, "input topic to produce frames into")
 	partitions := fs.Int("partitions", 4, "partitions of the input topic when ingest creates it")
 	keying := fs.String("key", d.Keying.String(), "record key: uid (the frame's root uid; a user stays on one partition) or hash (CRC-32C of the line)")
@@ -28,8 +27,14 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() == 0 {
 		return fmt.Errorf("ingest needs at least one FILE ('-' for stdin)")
 	}
+	var bad outOfRange
+	bad.check(*progress >= 0, "--progress %v: want a duration >= 0 (0: off)", *progress)
+	bad.check(*partitions >= 1, "--partitions %d: want 1 or more", *partitions)
+	if err := bad.err(); err != nil {
+		return err
+	}
 	cfg := d
-	cfg.Kafka.Brokers = kafka.ParseBrokers(*brokers)
+	cfg.Kafka = kf.config()
 	cfg.Topic = *topic
 	k, err := emitter.ParseKeying(*keying)
 	if err != nil {
@@ -45,15 +50,12 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if *partitions < 1 {
-		return fmt.Errorf("partitions %d < 1", *partitions)
-	}
 	// Retention forever: history replays from this topic, and the broker would otherwise delete
 	// it after its default 7 days. An existing topic keeps its partition count: ingest only adds
 	// frames to it, so a mismatch with --partitions is not an error here.
 	err = cfg.Kafka.EnsureTopics(kafka.Topic{Name: cfg.Topic, Partitions: *partitions})
 	if err != nil && !errors.Is(err, kafka.ErrPartitionMismatch) {
-		return err
+		return kf.explain(err)
 	}
 
 	r, closeIn, err := openInputs(fs.Args())
@@ -64,11 +66,11 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	st, err := in.Run(ctx, r)
 	if !*quiet {
 		secs := max(st.Elapsed.Seconds(), 1e-9)
-		fmt.Fprintf(stderr, "kuniq ingest: %d frames, %s in %.2fs: %.0f frames/s, %.1f MB/s into %q (%d partitions); blank lines %d, failed %d\n",
-			st.Frames, humanBytes(st.Bytes), st.Elapsed.Seconds(), float64(st.Frames)/secs, float64(st.Bytes)/secs/1e6,
+		fmt.Fprintf(stderr, "kuniq ingest: %d frames, %s in %.2fs: %.0f frames/s, %.1f MiB/s into %q (%d partitions); blank lines %d, failed %d\n",
+			st.Frames, humanBytes(st.Bytes), st.Elapsed.Seconds(), float64(st.Frames)/secs, float64(st.Bytes)/secs/(1<<20),
 			cfg.Topic, len(st.PerPartition), st.Blank, st.Failed)
 	}
-	return err
+	return kf.explain(err)
 }
 
 // isTerminal reports whether w is a character device (a terminal), where progress rewrites
@@ -98,7 +100,7 @@ func plainSize(names []string) int64 {
 		n, _ := io.ReadFull(f, magic[:])
 		fi, err := f.Stat()
 		f.Close()
-		if err != nil || !fi.Mode().IsRegular() || (n == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+		if err != nil || !fi.Mode().IsRegular() || isGzip(magic[:n]) {
 			return 0
 		}
 		total += fi.Size()

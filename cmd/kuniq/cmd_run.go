@@ -4,41 +4,19 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/lovoo/goka"
 
-	"github.com/kuniq/kuniq/kafka"
 	"github.com/kuniq/kuniq/processor"
 	"github.com/kuniq/kuniq/window"
 )
-
-// kafkaFlags are the connection flags of every Kafka-facing command.
-type kafkaFlags struct {
-	brokers   *string
-	retention *time.Duration
-}
-
-func addKafkaFlags(fs *flagSet) *kafkaFlags {
-	return &kafkaFlags{
-		brokers:   fs.String("brokers", kafka.DefaultBrokers, "comma-separated Kafka brokers"),
-		retention: fs.Duration("stream-retention", 0, "retention of the stream topics kuniq creates (0: forever, so history can be replayed)"),
-	}
-}
-
-func (k *kafkaFlags) config() kafka.Config {
-	c := kafka.DefaultConfig()
-	c.Brokers = kafka.ParseBrokers(*k.brokers)
-	c.StreamRetention = *k.retention
-	return c
-}
 
 // runFlags are the flags of `run` (and `replay`, which is `run` on a fresh app).
 type runFlags struct {
 	kafka                          *kafkaFlags
 	counting                       *countingFlags
+	streamRetention                *time.Duration
 	app, input, output, dlq, stage *string
 	partitions, maxPending         *int
 	stateDir                       *string
@@ -51,25 +29,26 @@ func addRunFlags(fs *flagSet) *runFlags {
 	d := processor.DefaultConfig()
 	r := d.Retention
 	return &runFlags{
-		kafka:      addKafkaFlags(fs),
-		counting:   addCountingFlags(fs, "all"),
-		app:        fs.String("app", processor.DefaultApp, "application id: prefixes every consumer group and internal topic (like Kafka Streams' application.id)"),
-		input:      fs.String("input", string(processor.DefaultInput), "input topic of JSON frames"),
-		output:     fs.String("output", string(processor.DefaultOutput), "output topic of result records (compacted, key <granularity>/<start>)"),
-		dlq:        fs.String("dlq", string(processor.DefaultDeadLetter), "dead-letter topic: frames not counted, with the reason"),
-		stage:      fs.String("stage", string(processor.StageBoth), "what this process runs: both, preagg (stage 1) or windows (stage 2)"),
-		partitions: fs.Int("partitions", d.Partitions, "partitions of the topics kuniq creates when they are missing"),
-		maxPending: fs.Int("max-pending", d.MaxPending, "frames one input partition may hold before it flushes early"),
-		stateDir:   fs.String("state-dir", filepath.Join(os.TempDir(), "kuniq"), "directory of the local LevelDB tables (one per instance)"),
-		idle:       fs.Duration("idle-timeout", d.IdleTimeout, "an input partition without frames for this long stops holding windows open"),
-		flush:      fs.Duration("flush-interval", d.FlushInterval, "how often stage 1 sends its partial sketches (bounds result latency)"),
-		early:      fs.Duration("early-interval", d.EarlyInterval, "publish a changed open window at most this often (0: finals only)"),
-		retMinute:  fs.Duration("retention-minute", r[window.Minute], "keep minute windows this long after their end, in event time (0: forever)"),
-		retHour:    fs.Duration("retention-hour", r[window.Hour], "keep hour windows this long after their end (0: forever)"),
-		retDay:     fs.Duration("retention-day", 0, "keep day windows this long after their end (0: forever)"),
-		retWeek:    fs.Duration("retention-week", 0, "keep week windows this long after their end (0: forever)"),
-		retMonth:   fs.Duration("retention-month", 0, "keep month windows this long after their end (0: forever)"),
-		retYear:    fs.Duration("retention-year", 0, "keep year windows this long after their end (0: forever)"),
+		kafka:           addKafkaFlags(fs),
+		counting:        addCountingFlags(fs, "all"),
+		streamRetention: fs.Duration("stream-retention", d.Kafka.StreamRetention, "retention of the stream topics kuniq creates (0: forever, so history can be replayed)"),
+		app:             fs.String("app", processor.DefaultApp, "application id: prefixes every consumer group and internal topic (like Kafka Streams' application.id)"),
+		input:           fs.String("input", string(processor.DefaultInput), "input topic of JSON frames"),
+		output:          fs.String("output", string(processor.DefaultOutput), "output topic of result records (compacted, key <granularity>/<start>)"),
+		dlq:             fs.String("dlq", string(processor.DefaultDeadLetter), "dead-letter topic: frames not counted, with the reason"),
+		stage:           fs.String("stage", string(processor.StageBoth), "what this process runs: both, preagg (stage 1) or windows (stage 2)"),
+		partitions:      fs.Int("partitions", d.Partitions, "partitions of the topics kuniq creates when they are missing"),
+		maxPending:      fs.Int("max-pending", d.MaxPending, "frames one input partition may hold before it flushes early"),
+		stateDir:        fs.String("state-dir", d.StateDir, "directory of the local LevelDB tables (one per instance)"),
+		idle:            fs.Duration("idle-timeout", d.IdleTimeout, "an input partition without frames for this long stops holding windows open"),
+		flush:           fs.Duration("flush-interval", d.FlushInterval, "how often stage 1 sends its partial sketches (bounds result latency)"),
+		early:           fs.Duration("early-interval", d.EarlyInterval, "publish a changed open window at most this often (0: finals only)"),
+		retMinute:       fs.Duration("retention-minute", r[window.Minute], "keep minute windows this long after their end, in event time (0: forever)"),
+		retHour:         fs.Duration("retention-hour", r[window.Hour], "keep hour windows this long after their end (0: forever)"),
+		retDay:          fs.Duration("retention-day", 0, "keep day windows this long after their end (0: forever)"),
+		retWeek:         fs.Duration("retention-week", 0, "keep week windows this long after their end (0: forever)"),
+		retMonth:        fs.Duration("retention-month", 0, "keep month windows this long after their end (0: forever)"),
+		retYear:         fs.Duration("retention-year", 0, "keep year windows this long after their end (0: forever)"),
 	}
 }
 
@@ -80,6 +59,7 @@ func (f *runFlags) config() (processor.Config, error) {
 		return cfg, err
 	}
 	cfg.Kafka = f.kafka.config()
+	cfg.Kafka.StreamRetention = *f.streamRetention
 	cfg.Engine = ec
 	cfg.Names = processor.NamesFor(*f.app)
 	cfg.Input, cfg.Output, cfg.DeadLetter = goka.Stream(*f.input), goka.Stream(*f.output), goka.Stream(*f.dlq)
@@ -95,34 +75,33 @@ func (f *runFlags) config() (processor.Config, error) {
 }
 
 // parseRun parses the flags `run` and `replay` share into a processor config.
-func parseRun(name, usage string, args []string, stderr io.Writer) (processor.Config, error) {
-	fs := newFlagSet(name, usage)
-	fs.SetOutput(stderr)
+func parseRun(name, usage string, args []string, stdout, stderr io.Writer) (processor.Config, *kafkaFlags, error) {
+	fs := newFlagSet(name, usage, stdout)
 	rf := addRunFlags(fs)
 	if err := fs.parse(args); err != nil {
-		return processor.Config{}, err
+		return processor.Config{}, nil, err
 	}
 	cfg, err := rf.config()
 	if err != nil {
-		return processor.Config{}, err
+		return processor.Config{}, nil, err
 	}
 	fmt.Fprintf(stderr, "kuniq %s: app %q, %s -> %s (dead letters %s), stage %s, granularities %s, precision %d, state %s\n",
 		name, cfg.Names.App, cfg.Input, cfg.Output, cfg.DeadLetter, cfg.Stage, *rf.counting.granularity, cfg.Engine.Precision, cfg.StateDir)
-	return cfg, nil
+	return cfg, rf.kafka, nil
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseRun("run", "run [flags]  (a processor instance; run several side by side, each with its own --state-dir)", args, stderr)
+	cfg, kf, err := parseRun("run", "run [flags]  (a processor instance; run several side by side, each with its own --state-dir)", args, stdout, stderr)
 	if err != nil {
 		return err
 	}
-	return processor.Run(ctx, cfg)
+	return kf.explain(processor.Run(ctx, cfg))
 }
 
 // runReplay re-processes the whole input topic into a fresh application: new consumer groups
 // start at the oldest offset, new internal topics and table, so the live app is untouched.
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseRun("replay", "replay --app NEW-APP [run flags]  (re-process the input from the start into a new app, e.g. after changing --precision)", args, stderr)
+	cfg, kf, err := parseRun("replay", "replay --app NEW-APP [run flags]  (re-process the input from the start into a new app, e.g. after changing --precision)", args, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -131,10 +110,10 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	kc := cfg.Kafka
 	if n, err := kc.PartitionCount(string(cfg.Names.Partials)); err != nil {
-		return err
+		return kf.explain(err)
 	} else if n > 0 {
 		return fmt.Errorf("app %q exists already (topic %s): replay starts a new app; pick another --app or use `kuniq run --app %s` to continue it",
 			cfg.Names.App, cfg.Names.Partials, cfg.Names.App)
 	}
-	return processor.Run(ctx, cfg)
+	return kf.explain(processor.Run(ctx, cfg))
 }

@@ -15,8 +15,7 @@ import (
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", "serve [flags]  (HTTP: /api/windows, /api/windows/{granularity}/{start}, /api/progress, /healthz, and a live page at /)")
-	fs.SetOutput(stderr)
+	fs := newFlagSet("serve", "serve [flags]  (HTTP: /api/windows, /api/windows/{granularity}/{start}, /api/progress, /healthz, and a live page at /)", stdout)
 	vf := addViewFlags(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", "HTTP listen address")
 	stateDir := fs.String("state-dir", "", "keep the table copy in LevelDB under DIR/view, so a restart replays only new rows (empty: in memory)")
@@ -32,7 +31,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg.AutoReconnect = true
 	v, err := openView(ctx, cfg)
 	if err != nil {
-		return err
+		return vf.kafka.explain(err)
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -59,5 +58,5 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer cancel()
 		return srv.Shutdown(sctx)
 	})
-	return g.Wait()
+	return vf.kafka.explain(g.Wait())
 }

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/kuniq/kuniq/codec"
-	"github.com/kuniq/kuniq/kafka"
 	"github.com/kuniq/kuniq/processor"
 	"github.com/kuniq/kuniq/view"
 	"github.com/kuniq/kuniq/window"
@@ -21,13 +20,14 @@ import (
 
 // viewFlags are the flags `view` and `serve` share: which cluster and which app's table.
 type viewFlags struct {
-	brokers, app *string
-	verbose      *bool
+	kafka   *kafkaFlags
+	app     *string
+	verbose *bool
 }
 
 func addViewFlags(fs *flagSet) *viewFlags {
 	return &viewFlags{
-		brokers: fs.String("brokers", kafka.DefaultBrokers, "comma-separated Kafka brokers"),
+		kafka:   addKafkaFlags(fs),
 		app:     fs.String("app", processor.DefaultApp, "application id whose window table is read (the --app given to kuniq run)"),
 		verbose: fs.Bool("verbose", false, "show Goka's log lines"),
 	}
@@ -35,7 +35,7 @@ func addViewFlags(fs *flagSet) *viewFlags {
 
 func (f *viewFlags) config(stderr io.Writer) view.Config {
 	cfg := view.DefaultConfig()
-	cfg.Kafka.Brokers = kafka.ParseBrokers(*f.brokers)
+	cfg.Kafka = f.kafka.config()
 	cfg.Kafka.ClientID = "kuniq-view"
 	cfg.App = *f.app
 	cfg.Logger = log.New(io.Discard, "", 0)
@@ -55,8 +55,7 @@ func openView(ctx context.Context, cfg view.Config) (*view.View, error) {
 }
 
 func runView(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("view", "view [flags]  (print the windows of the app's table once it has recovered)")
-	fs.SetOutput(stderr)
+	fs := newFlagSet("view", "view [flags]  (print the windows of the app's table once it has recovered)", stdout)
 	vf := addViewFlags(fs)
 	gran := fs.String("granularity", "all", "windows to print: comma list of minute,hour,day,week,month,year, or all")
 	from := fs.String("from", "", "print windows starting at or after this time (unix seconds or RFC 3339)")
@@ -68,6 +67,11 @@ func runView(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("view takes no arguments, got %q", fs.Args())
+	}
+	var bad outOfRange
+	bad.check(*timeout > 0, "--timeout %v: want a duration > 0", *timeout)
+	if err := bad.err(); err != nil {
+		return err
 	}
 	gs, err := window.ParseList(*gran)
 	if err != nil {
@@ -82,7 +86,7 @@ func runView(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer cancel()
 	v, err := openView(ctx, vf.config(stderr))
 	if err != nil {
-		return err
+		return vf.kafka.explain(err)
 	}
 	runErr := make(chan error, 1)
 	go func() { runErr <- v.Run(ctx) }()
@@ -93,7 +97,7 @@ func runView(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		err = printWindows(v, gs, lo, hi, *asJSON, stdout)
 	}
 	cancel()
-	return errors.Join(err, <-runErr)
+	return vf.kafka.explain(errors.Join(err, <-runErr))
 }
 
 // timeRange parses --from/--to; empty bounds are open.

@@ -101,11 +101,31 @@ func TestCompareBadInput(t *testing.T) {
 	if err := os.WriteFile(garbage, []byte("not json\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	resultsAsTruth := filepath.Join(dir, "results-as-truth.jsonl")
+	if err := os.WriteFile(resultsAsTruth, append(r.AppendJSON(nil), '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	emptyFile := filepath.Join(dir, "empty.jsonl")
+	if err := os.WriteFile(emptyFile, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hourOnly := filepath.Join(dir, "hour-only.jsonl")
+	h := rec(hour, 10, 0)
+	if err := os.WriteFile(hourOnly, append(h.AppendJSON(nil), '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
 	}{
 		{"no truth", []string{good}},
+		{"truth is a results file", []string{"--truth", resultsAsTruth, good}},
+		{"truth is empty", []string{"--truth", emptyFile, good}},
+		{"no results: nothing judged", []string{"--truth", tr, emptyFile}},
+		{"no truth window of the results' granularity", []string{"--truth", tr, hourOnly}},
+		{"asked granularity not in the truth", []string{"--truth", tr, "--granularity", "day", good}},
+		{"negative max error", []string{"--truth", tr, "--max-error", "-0.1", good}},
+		{"topic and files", []string{"--truth", tr, "--topic", "uniques", good}},
 		{"truth file missing", []string{"--truth", filepath.Join(dir, "nope"), good}},
 		{"truth not JSON", []string{"--truth", garbage, good}},
 		{"results not JSON", []string{"--truth", tr, garbage}},
@@ -116,12 +136,26 @@ func TestCompareBadInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"compare"}, tt.args...)
-			if out, _, err := kuniq(t, args...); err == nil {
+			out, _, err := kuniq(t, args...)
+			if err == nil {
 				t.Errorf("kuniq %s: err = nil, want an error\n%s", strings.Join(args, " "), out)
+			}
+			if strings.Contains(out, "OK:") {
+				t.Errorf("kuniq %s: printed OK on bad input:\n%s", strings.Join(args, " "), out)
 			}
 		})
 	}
 	if _, _, err := kuniq(t, "compare", "--truth", tr, good); err != nil {
 		t.Errorf("compare on the good file: %v", err)
+	}
+}
+
+func TestDLQRefusesBadShow(t *testing.T) {
+	// Refused before any connection: the broker address is never tried.
+	for _, args := range [][]string{{"dlq", "--show", "-1", "--brokers", "127.0.0.1:1"}, {"dlq", "stray", "--brokers", "127.0.0.1:1"}} {
+		_, _, err := kuniq(t, args...)
+		if err == nil || strings.Contains(err.Error(), "KUNIQ_BROKERS") {
+			t.Errorf("kuniq %s: err = %v, want a flag error, not a connection attempt", strings.Join(args, " "), err)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kuniq/kuniq/codec"
 	"github.com/kuniq/kuniq/gen"
+	"github.com/kuniq/kuniq/internal/testkit"
 	"github.com/kuniq/kuniq/internal/truth"
 	"github.com/kuniq/kuniq/window"
 )
@@ -191,26 +192,7 @@ func dirtyConfig() gen.Config {
 // writeGen generates cfg into a file under dir and returns its path and the generator.
 func writeGen(t *testing.T, dir string, cfg gen.Config) (string, *gen.Generator) {
 	t.Helper()
-	g, err := gen.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := filepath.Join(dir, "frames.jsonl")
-	f, err := os.Create(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := bufio.NewWriter(f)
-	if _, err := g.WriteTo(w); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return name, g
+	return testkit.GenerateFile(t, dir, "frames.jsonl", cfg)
 }
 
 // TestCountParallelEqualsSingleThreaded is the proof at CLI level: the same dirty input

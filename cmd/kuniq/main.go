@@ -30,6 +30,7 @@ func commands() []command {
 		{"serve", "serve the window table over HTTP: JSON API and a live page", runServe},
 		{"dlq", "count the dead letters by reason and show a few", runDLQ},
 		{"compare", "compare result records with the exact counts of `gen --truth`", runCompare},
+		{"version", "print the version, commit and Go version (also: kuniq --version)", runVersion},
 	}
 }
 
@@ -47,6 +48,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		return runVersion(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout)
 		if len(args) == 0 {
@@ -59,8 +63,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return c.run(ctx, args[1:], stdout, stderr)
 		}
 	}
-	usage(stderr)
-	return fmt.Errorf("unknown command %q", args[0])
+	return fmt.Errorf("unknown command %q (see 'kuniq --help')", args[0])
 }
 
 func usage(w io.Writer) {
@@ -68,14 +71,29 @@ func usage(w io.Writer) {
 from JSON frames {"ts": <unix seconds>, "uid": "<id>", ...}.
 
 usage: kuniq <command> [flags] [args]
+       kuniq --version
 
 commands:
 `)
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
-	fmt.Fprint(w, `
-Every flag has an environment twin: --brokers is KUNIQ_BROKERS, --state-dir is
-KUNIQ_STATE_DIR. Run 'kuniq <command> --help' for a command's flags.
-`)
+	fmt.Fprint(w, envSharing)
 }
+
+// envSharing is the rule for environment twins, and why: one variable per flag name, read by
+// every command that has the flag, rather than one per command (KUNIQ_COUNT_GRANULARITY).
+// Most settings mean the same in every command and must agree across them: the cluster, the
+// app whose table view reads, the topics, the precision. One environment (a shell profile, a
+// compose file, a CI job) then configures run, view, serve, dlq and compare alike, and the
+// names are the ones users already set (KUNIQ_BROKERS). The price is that a variable set for
+// one command also changes the others that have the flag, even where their defaults differ
+// (KUNIQ_GRANULARITY=hour for count makes run count hours only): each command's --help
+// therefore names the other commands that read each of its variables, with their defaults.
+const envSharing = `
+Every flag has an environment twin: --brokers is KUNIQ_BROKERS, --state-dir is
+KUNIQ_STATE_DIR. A flag on the command line wins. One variable serves every command
+that has the flag, so one environment configures run, view, serve and the rest alike;
+it also means KUNIQ_GRANULARITY set for count changes run too. 'kuniq <command> --help'
+lists a command's flags and, for each variable, the other commands that read it.
+`

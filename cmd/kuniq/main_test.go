@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -14,7 +15,7 @@ import (
 // update rewrites the golden files under testdata/ instead of comparing with them.
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// sampleFile is the repo's 1,000 real challenge lines (MISSION.md §2).
+// sampleFile is the repo's 1,000 real challenge lines (docs/design.md, "Test data").
 const sampleFile = "../../testdata/challenge-sample-1000.jsonl"
 
 // kuniq runs the CLI in-process, as main does, and returns what it wrote.
@@ -57,11 +58,11 @@ func TestNoCommandOrUnknownCommandIsAnError(t *testing.T) {
 		name      string
 		args      []string
 		wantInErr string
-		usageOn   string // which stream gets the usage
+		wantUsage bool // on stdout; otherwise nothing is written but the error
 	}{
-		{"no args", nil, "no command", "stdout"},
-		{"unknown", []string{"frobnicate"}, `unknown command "frobnicate"`, "stderr"},
-		{"flag as command", []string{"--granularity", "all"}, "unknown command", "stderr"},
+		{"no args", nil, "no command", true},
+		{"unknown", []string{"frobnicate"}, `unknown command "frobnicate" (see 'kuniq --help')`, false},
+		{"flag as command", []string{"--granularity", "all"}, "unknown command", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,9 +70,39 @@ func TestNoCommandOrUnknownCommandIsAnError(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.wantInErr) {
 				t.Fatalf("kuniq %q: err = %v, want one containing %q", tt.args, err, tt.wantInErr)
 			}
-			usage := map[string]string{"stdout": out, "stderr": errs}[tt.usageOn]
-			if !strings.Contains(usage, "usage: kuniq <command>") {
-				t.Errorf("kuniq %q: %s = %q, want the usage", tt.args, tt.usageOn, usage)
+			if got := strings.Contains(out, "usage: kuniq <command>"); got != tt.wantUsage || errs != "" {
+				t.Errorf("kuniq %q: stdout %q, stderr %q; want the usage on stdout: %v, stderr empty", tt.args, out, errs, tt.wantUsage)
+			}
+		})
+	}
+}
+
+// TestBadFlagIsOneLine: an unknown or malformed flag is one line of error that names the
+// command and points at --help; the usage is not dumped on stderr.
+func TestBadFlagIsOneLine(t *testing.T) {
+	tests := []struct {
+		name      string
+		args      []string
+		wantInErr string
+	}{
+		{"unknown flag", []string{"count", "--frobnicate", sampleFile}, "flag provided but not defined: -frobnicate"},
+		{"bad value", []string{"count", "--workers", "many", sampleFile}, `invalid value "many" for flag -workers`},
+		{"missing value", []string{"gen", "--count"}, "flag needs an argument: -count"},
+		{"kafka command", []string{"dlq", "--nope"}, "flag provided but not defined: -nope"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errs, err := kuniq(t, tt.args...)
+			if err == nil {
+				t.Fatalf("kuniq %s: err = nil, want an error", strings.Join(tt.args, " "))
+			}
+			msg := err.Error()
+			hint := "(see 'kuniq " + tt.args[0] + " --help')"
+			if !strings.Contains(msg, tt.wantInErr) || !strings.Contains(msg, hint) || strings.Contains(msg, "\n") {
+				t.Errorf("kuniq %s: err %q, want one line with %q and %q", strings.Join(tt.args, " "), msg, tt.wantInErr, hint)
+			}
+			if out != "" || errs != "" {
+				t.Errorf("kuniq %s: stdout %q, stderr %q; want nothing but the error", strings.Join(tt.args, " "), out, errs)
 			}
 		})
 	}
@@ -100,8 +131,18 @@ func helpFlags(t *testing.T, help string) map[string]string {
 	return flags
 }
 
+// commandFlags returns the flags `kuniq NAME --help` lists, with their usage.
+func commandFlags(t *testing.T, name string) map[string]string {
+	t.Helper()
+	out, errs, err := kuniq(t, name, "--help")
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("kuniq %s --help: err = %v, want flag.ErrHelp", name, err)
+	}
+	return helpFlags(t, out+errs)
+}
+
 func TestCommandHelpListsEveryFlagWithItsEnvTwin(t *testing.T) {
-	// Flags each command must have (MISSION.md §3 and the README); the help may list more.
+	// Flags each command must have (the README and docs/design.md); the help may list more.
 	must := map[string][]string{
 		"count":   {"granularity", "precision", "early", "dead-letters", "workers", "lateness", "out-of-order"},
 		"gen":     {"count", "rate", "pool", "seed", "out", "truth", "malformed-pct", "bitflip-pct"},
@@ -112,25 +153,27 @@ func TestCommandHelpListsEveryFlagWithItsEnvTwin(t *testing.T) {
 		"serve":   {"brokers", "app", "addr"},
 		"dlq":     {"brokers", "dlq"},
 		"compare": {"truth", "topic", "max-error", "max-mean-error"},
+		"version": {},
 	}
 	for _, c := range commands() {
 		t.Run(c.name, func(t *testing.T) {
+			// Help goes to stdout, so `kuniq count --help | grep` works; main exits 0 on ErrHelp.
 			out, errs, err := kuniq(t, c.name, "--help")
 			if !errors.Is(err, flag.ErrHelp) {
 				t.Fatalf("kuniq %s --help: err = %v, want flag.ErrHelp", c.name, err)
 			}
-			if out != "" {
-				t.Errorf("kuniq %s --help: stdout = %q, want empty", c.name, out)
+			if errs != "" {
+				t.Errorf("kuniq %s --help: stderr = %q, want empty", c.name, errs)
 			}
-			if !strings.Contains(errs, "usage: kuniq "+c.name) {
-				t.Errorf("kuniq %s --help: stderr lacks %q:\n%s", c.name, "usage: kuniq "+c.name, errs)
+			if !strings.Contains(out, "usage: kuniq "+c.name) {
+				t.Errorf("kuniq %s --help: stdout lacks %q:\n%s", c.name, "usage: kuniq "+c.name, out)
 			}
-			flags := helpFlags(t, errs)
-			if len(flags) == 0 {
-				t.Fatalf("kuniq %s --help lists no flags:\n%s", c.name, errs)
+			flags := helpFlags(t, out)
+			if len(flags) == 0 && c.name != "version" {
+				t.Fatalf("kuniq %s --help lists no flags:\n%s", c.name, out)
 			}
 			for name, usage := range flags {
-				if want := "(env " + envName(name) + ")"; !strings.Contains(usage, want) {
+				if want := "(env " + envName(name); !strings.Contains(usage, want+")") && !strings.Contains(usage, want+"; also read by ") {
 					t.Errorf("kuniq %s --help: flag -%s usage %q lacks %q", c.name, name, usage, want)
 				}
 			}
@@ -194,11 +237,7 @@ func TestEnvSetsDefault(t *testing.T) {
 	})
 	t.Run("default shown in help", func(t *testing.T) {
 		t.Setenv("KUNIQ_BROKERS", "broker.example:19092")
-		_, errs, err := kuniq(t, "run", "--help")
-		if !errors.Is(err, flag.ErrHelp) {
-			t.Fatalf("kuniq run --help: err = %v, want flag.ErrHelp", err)
-		}
-		if got := helpFlags(t, errs)["brokers"]; !strings.Contains(got, `(default "broker.example:19092")`) {
+		if got := commandFlags(t, "run")["brokers"]; !strings.Contains(got, `(default "broker.example:19092")`) {
 			t.Errorf("KUNIQ_BROKERS set: -brokers usage %q, want the env value as default", got)
 		}
 	})
@@ -269,4 +308,84 @@ func withStdin(t *testing.T, name string) {
 		os.Stdin = old
 		f.Close()
 	})
+}
+
+// TestFlagsAfterArguments: flags may follow positional arguments, and "--" ends the flags.
+func TestFlagsAfterArguments(t *testing.T) {
+	want, _ := mustKuniq(t, "count", "--granularity", "hour", "--quiet", sampleFile)
+	sample, err := filepath.Abs(sampleFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "-sample.jsonl"), mustRead(t, sample), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir) // where a file named "-sample.jsonl", or "--" for the dead letters, lands
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"flags after the file", []string{"count", sample, "--granularity", "hour", "--quiet"}},
+		{"flags around the file", []string{"count", "--quiet", sample, "--granularity=hour"}},
+		{"-- ends the flags", []string{"count", "--granularity", "hour", "--quiet", "--", "-sample.jsonl"}},
+		{"-- as a flag's value is a value", []string{"count", "--granularity", "hour", "--dead-letters", "--", "--quiet", sample}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, _ := mustKuniq(t, tt.args...)
+			if out != want {
+				t.Errorf("kuniq %s: output differs from count --granularity hour FILE", strings.Join(tt.args, " "))
+			}
+		})
+	}
+	// After -- a flag is a file name, and there is no such file.
+	if _, _, err := kuniq(t, "count", "--quiet", "--", "--granularity"); !os.IsNotExist(err) {
+		t.Errorf("count -- --granularity: err = %v, want a not-exist error for the file \"--granularity\"", err)
+	}
+	if _, _, err := kuniq(t, "gen", "--count", "1", "stray", "--seed", "2"); err == nil {
+		t.Errorf("gen with an argument between flags: err = nil, want an error")
+	}
+}
+
+// TestHelpNamesOtherReadersOfAnEnvTwin: one variable serves every command with the flag, so
+// each command's help says which other commands read it, with their default where it
+// differs (KUNIQ_GRANULARITY set for count changes run, whose default is all).
+func TestHelpNamesOtherReadersOfAnEnvTwin(t *testing.T) {
+	tests := []struct {
+		command, flag string
+		want          []string
+		wantNone      bool
+	}{
+		{"count", "granularity", []string{`also read by run (default "all")`, `view (default "all")`, "replay"}, false},
+		{"run", "granularity", []string{`count (default "minute")`}, false},
+		{"dlq", "brokers", []string{"also read by run, ingest, replay, view, serve, compare)"}, false},
+		{"count", "workers", nil, true},
+		{"gen", "seed", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.command+" "+tt.flag, func(t *testing.T) {
+			usage, ok := commandFlags(t, tt.command)[tt.flag]
+			if !ok {
+				t.Fatalf("kuniq %s has no --%s", tt.command, tt.flag)
+			}
+			if tt.wantNone && strings.Contains(usage, "also read by") {
+				t.Errorf("kuniq %s --%s: usage %q names other readers, but no other command has the flag", tt.command, tt.flag, usage)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(usage, w) {
+					t.Errorf("kuniq %s --%s: usage %q lacks %q", tt.command, tt.flag, usage, w)
+				}
+			}
+		})
+	}
+	// And it is true: the variable set for count does change run's default.
+	t.Setenv("KUNIQ_GRANULARITY", "hour")
+	if got := commandFlags(t, "run")["granularity"]; !strings.Contains(got, `(default "hour")`) {
+		t.Errorf("KUNIQ_GRANULARITY=hour: run --granularity usage %q, want the variable's value as its default", got)
+	}
+	out, _, _ := kuniq(t, "--help")
+	if !strings.Contains(out, "One variable serves every command") {
+		t.Errorf("kuniq --help does not state the rule for environment twins:\n%s", out)
+	}
 }

@@ -6,11 +6,13 @@
 package kafkatest
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kuniq/kuniq/kafka"
 )
@@ -29,6 +31,19 @@ func Config(t testing.TB) kafka.Config {
 	cfg.Brokers = kafka.ParseBrokers(brokers)
 	cfg.ClientID = "kuniq-test"
 	return cfg
+}
+
+// Ready is Config once the broker answers: it returns the config and a context that ends
+// after timeout (and with the test), for the test's own waits.
+func Ready(t testing.TB, timeout time.Duration) (kafka.Config, context.Context) {
+	t.Helper()
+	cfg := Config(t)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	if err := cfg.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return cfg, ctx
 }
 
 // Name returns a name unique to this test run ("<prefix>-<test>-<random>"), so topics and groups

@@ -4,7 +4,9 @@ package truth
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/kuniq/kuniq/codec"
 	"github.com/kuniq/kuniq/gen"
+	"github.com/kuniq/kuniq/kafka"
 	"github.com/kuniq/kuniq/window"
 )
 
@@ -98,21 +101,47 @@ func Compare(results map[window.Key]codec.Result, exact []gen.WindowTruth) (Repo
 	return rep, nil
 }
 
-// ReadTruth reads the JSON lines of `kuniq gen --truth`.
+// ErrNotTruth is returned, wrapped, by ReadTruth for a line that is not a window of
+// `kuniq gen --truth`, such as a result record given in its place.
+var ErrNotTruth = errors.New("truth: not a truth record")
+
+// ReadTruth reads the JSON lines of `kuniq gen --truth`. Every line must be exactly such a
+// record (no other fields: a result record has more) and describe a real window: a known
+// granularity, start at a window start, end at its end, 1 <= uniques <= frames.
 func ReadTruth(r io.Reader) ([]gen.WindowTruth, error) {
 	var out []gen.WindowTruth
 	sc := bufio.NewScanner(r)
-	for sc.Scan() {
+	for n := 1; sc.Scan(); n++ {
 		if strings.TrimSpace(sc.Text()) == "" {
 			continue
 		}
 		var t gen.WindowTruth
-		if err := json.Unmarshal(sc.Bytes(), &t); err != nil {
-			return nil, fmt.Errorf("truth line %q: %w", sc.Text(), err)
+		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&t); err != nil {
+			return nil, fmt.Errorf("truth line %d %.80q: %w: %w", n, sc.Text(), ErrNotTruth, err)
+		}
+		if err := checkTruth(t); err != nil {
+			return nil, fmt.Errorf("truth line %d %.80q: %w", n, sc.Text(), err)
 		}
 		out = append(out, t)
 	}
 	return out, sc.Err()
+}
+
+func checkTruth(t gen.WindowTruth) error {
+	g, err := window.ParseGranularity(t.Granularity)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrNotTruth, err)
+	}
+	k := window.Key{Granularity: g, Start: t.Start}
+	switch {
+	case g.Start(t.Start) != t.Start || t.End != k.End():
+		return fmt.Errorf("%w: %s %d..%d is not a window", ErrNotTruth, g, t.Start, t.End)
+	case t.Uniques < 1 || t.Frames < t.Uniques:
+		return fmt.Errorf("%w: %d uniques in %d frames", ErrNotTruth, t.Uniques, t.Frames)
+	}
+	return nil
 }
 
 // ReadResults reads result records as JSON lines (the output of `kuniq count`).
@@ -131,6 +160,31 @@ func ReadResults(r io.Reader) ([]codec.Result, error) {
 		out = append(out, res)
 	}
 	return out, sc.Err()
+}
+
+// ReadTopic reads the result records on a topic as it is now (kafka.Config.ReadAll), skipping
+// tombstones: the output of `kuniq run`. A record that is not a result, or lies under another
+// window's key, is an error wrapping codec.ErrResult; other errors are the broker's.
+func ReadTopic(kc kafka.Config, topic string) ([]codec.Result, error) {
+	recs, err := kc.ReadAll(topic)
+	if err != nil {
+		return nil, err
+	}
+	var out []codec.Result
+	for _, r := range recs {
+		if r.Value == nil {
+			continue
+		}
+		res, err := codec.ParseResult(r.Value)
+		if err != nil {
+			return nil, fmt.Errorf("%s record %q: %w", topic, r.Key, err)
+		}
+		if res.Key().String() != r.Key {
+			return nil, fmt.Errorf("%s record under key %q is for window %s: %w", topic, r.Key, res.Key(), codec.ErrResult)
+		}
+		out = append(out, res)
+	}
+	return out, nil
 }
 
 // Write prints the comparison as a table, one window per line, then a summary line.

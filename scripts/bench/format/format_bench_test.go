@@ -1,39 +1,17 @@
 package format
 
 import (
-	"bufio"
-	"bytes"
-	"os"
 	"strconv"
 	"testing"
 
 	"github.com/kuniq/kuniq/codec"
+	"github.com/kuniq/kuniq/internal/testkit"
 )
-
-// sample returns the 1,000 real challenge frames from the repo's testdata.
-func sample(b *testing.B) [][]byte {
-	b.Helper()
-	f, err := os.Open("../../../testdata/challenge-sample-1000.jsonl")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	var lines [][]byte
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		lines = append(lines, bytes.Clone(sc.Bytes()))
-	}
-	if err := sc.Err(); err != nil || len(lines) == 0 {
-		b.Fatalf("sample: %d lines, %v", len(lines), err)
-	}
-	return lines
-}
 
 // BenchmarkFormat gets {ts, uid} of the 1,000 sample frames back out, one record per op,
 // from each encoding of them; B/frame is the mean record size.
 func BenchmarkFormat(b *testing.B) {
-	lines := sample(b)
+	lines := testkit.SampleLines(b)
 	var d codec.FrameDecoder
 	var two, fixed, proto [][]byte
 	for _, l := range lines {

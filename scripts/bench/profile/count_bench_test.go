@@ -11,6 +11,7 @@ import (
 	"github.com/kuniq/kuniq/codec"
 	"github.com/kuniq/kuniq/engine"
 	"github.com/kuniq/kuniq/gen"
+	"github.com/kuniq/kuniq/internal/testkit"
 	"github.com/kuniq/kuniq/window"
 )
 
@@ -33,16 +34,8 @@ func frames(b *testing.B) ([]byte, int) {
 	}
 	cfg := gen.DefaultConfig()
 	cfg.Count, cfg.Seed = n, 1
-	g, err := gen.New(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var buf bytes.Buffer
-	buf.Grow(n * (gen.DefaultFrameBytes + 64)) // one allocation: the setup stays small in the profile
-	if _, err := g.WriteTo(&buf); err != nil {
-		b.Fatal(err)
-	}
-	return buf.Bytes(), n
+	frames, _ := testkit.Generate(b, cfg) // one allocation: the setup stays small in the profile
+	return frames, n
 }
 
 // BenchmarkCount is one `kuniq count` over the frames per op, with one decoding worker and

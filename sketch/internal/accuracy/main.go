@@ -42,7 +42,7 @@ func run(trials int) error {
 	}
 	uid := make([]byte, 0, 19)
 	for trial := range trials {
-		set := make(sketch.Set, len(precisions))
+		set := make([]*sketch.Sketch, len(precisions))
 		for i, p := range precisions {
 			s, err := sketch.New(p)
 			if err != nil {
@@ -58,7 +58,10 @@ func run(trials int) error {
 				// and xoring a salt are bijections of 64-bit i.
 				v := uint64(next)*0xbf58476d1ce4e5b9 ^ salt
 				uid = strconv.AppendUint(uid[:0], v, 16)
-				set.Insert(uid)
+				h := sketch.Hash(uid)
+				for _, s := range set {
+					s.InsertHash(h)
+				}
 			}
 			for i, s := range set {
 				e := float64(s.Estimate())

@@ -1,4 +1,4 @@
-package codec
+package processor
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/kuniq/kuniq/engine"
 	"github.com/kuniq/kuniq/sketch"
 	"github.com/kuniq/kuniq/window"
 )
@@ -32,15 +33,15 @@ func TestPipelineRecordsRoundTrip(t *testing.T) {
 		}
 		v any
 	}{
-		{"partial", PartialsCodec{}, &Partial{Source: 3, First: 100, Last: 5099, Frames: 1234, Sketch: testSketch(t, 1000)}},
-		{"dense partial", PartialsCodec{}, &Partial{Source: 0, First: 0, Last: 0, Frames: 1, Sketch: testSketch(t, 20000)}},
-		{"mark", PartialsCodec{}, &Mark{Source: 7, Watermark: math.MinInt64, MaxTS: math.MinInt64, Idle: true}},
-		{"mark live", PartialsCodec{}, &Mark{Source: 1, Watermark: 1468244395, MaxTS: 1468244400}},
+		{"partial", PartialsCodec{}, &Partial{Partition: 3, First: 100, Last: 5099, Frames: 1234, Sketch: testSketch(t, 1000)}},
+		{"dense partial", PartialsCodec{}, &Partial{Partition: 0, First: 0, Last: 0, Frames: 1, Sketch: testSketch(t, 20000)}},
+		{"mark", PartialsCodec{}, &Mark{Partition: 7, Watermark: math.MinInt64, MaxTS: math.MinInt64, Idle: true}},
+		{"mark live", PartialsCodec{}, &Mark{Partition: 1, Watermark: 1468244395, MaxTS: 1468244400}},
 		{"register", CommandCodec{}, &Command{Op: OpRegister, Window: month}},
 		{"finalize", CommandCodec{}, &Command{Op: OpFinalize}},
-		{"window", TableCodec{}, &WindowState{Sketch: testSketch(t, 50), Frames: 60, LateFrames: 2, Final: true, Revision: 1, EarlyAt: 1700000000123, Upto: map[int32]int64{0: 10, 3: 99}}},
-		{"window fresh", TableCodec{}, &WindowState{Sketch: testSketch(t, 0)}},
-		{"control", TableCodec{}, &Control{Watermark: 1468244395, Sources: map[int32]SourceState{0: {1468244395, 1468244400, false}, 1: {math.MinInt64, math.MinInt64, true}}, Open: []window.Key{minute, month}, Expiring: []window.Key{minute}}},
+		{"window", TableCodec{}, &WindowState{Count: engine.Count{Sketch: testSketch(t, 50), Frames: 60, LateFrames: 2, Final: true, Revision: 1}, EarlyAt: 1700000000123, Upto: map[int32]int64{0: 10, 3: 99}}},
+		{"window fresh", TableCodec{}, &WindowState{Count: engine.Count{Sketch: testSketch(t, 0)}}},
+		{"control", TableCodec{}, &Control{Watermark: 1468244395, Inputs: map[int32]window.Progress{0: {Watermark: 1468244395, MaxTS: 1468244400}, 1: {Watermark: math.MinInt64, MaxTS: math.MinInt64, Idle: true}}, Open: []window.Key{minute, month}, Expiring: []window.Key{minute}}},
 	} {
 		b, err := tc.codec.Encode(tc.v)
 		if err != nil {
@@ -70,7 +71,7 @@ func TestPipelineRecordsRoundTrip(t *testing.T) {
 		if !reflect.DeepEqual(normalize(got), normalize(tc.v)) {
 			t.Errorf("%s: round trip = %+v, want %+v", tc.name, got, tc.v)
 		}
-		// Every prefix is rejected with ErrPipeline or a sketch error, never a panic.
+		// Every prefix is rejected with ErrRecord or a sketch error, never a panic.
 		for i := range len(b) {
 			if _, err := tc.codec.Decode(b[:i]); err == nil {
 				t.Errorf("%s: Decode of %d-byte prefix succeeded", tc.name, i)
@@ -100,17 +101,17 @@ func TestPipelineDecodeRejects(t *testing.T) {
 		default:
 			_, err = PartialsCodec{}.Decode(b)
 		}
-		if !errors.Is(err, ErrPipeline) {
-			t.Errorf("%s: err = %v, want ErrPipeline", name, err)
+		if !errors.Is(err, ErrRecord) {
+			t.Errorf("%s: err = %v, want ErrRecord", name, err)
 		}
 	}
 }
 
 func FuzzDecodePipeline(f *testing.F) {
-	p, _ := PartialsCodec{}.Encode(&Partial{Source: 1, Frames: 2, Sketch: testSketch(f, 10)})
-	m, _ := PartialsCodec{}.Encode(&Mark{Source: 1, Watermark: 5})
+	p, _ := PartialsCodec{}.Encode(&Partial{Partition: 1, Frames: 2, Sketch: testSketch(f, 10)})
+	m, _ := PartialsCodec{}.Encode(&Mark{Partition: 1, Watermark: 5})
 	c, _ := TableCodec{}.Encode(&Control{Open: []window.Key{{Granularity: window.Hour, Start: 3600}}})
-	w, _ := TableCodec{}.Encode(&WindowState{Sketch: testSketch(f, 3), Upto: map[int32]int64{1: 2}})
+	w, _ := TableCodec{}.Encode(&WindowState{Count: engine.Count{Sketch: testSketch(f, 3)}, Upto: map[int32]int64{1: 2}})
 	for _, seed := range [][]byte{p, m, c, w} {
 		f.Add(seed)
 	}

@@ -1,4 +1,4 @@
-package codec
+package processor
 
 import (
 	"encoding/binary"
@@ -6,13 +6,19 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/kuniq/kuniq/codec"
+	"github.com/kuniq/kuniq/engine"
 	"github.com/kuniq/kuniq/sketch"
 	"github.com/kuniq/kuniq/window"
 )
 
 // The pipeline's internal records: what stage 1 (pre-aggregation) sends stage 2 (the window
 // table) on the partials topic, what stage 2 sends itself on its loop topic, and the rows of its
-// table. All are binary, versioned by their first two bytes: 'K' and a kind letter. They are
+// table. They live here, beside the code that gives them their meaning (preagg.go writes
+// partials and marks; windows.go enforces the register/finalise/expire protocol), so the state
+// machine reads in one package; their sketches use codec's sketch format.
+//
+// All are binary, versioned by their first two bytes: 'K' and a kind letter. They are
 // internal: both stages of one kuniq version read them; a new layout takes a new kind letter.
 const magic = 'K'
 
@@ -25,13 +31,13 @@ const (
 	pipelineVers = 1
 )
 
-// ErrPipeline is returned, wrapped, for bytes that are not a pipeline record.
-var ErrPipeline = errors.New("codec: bad pipeline record")
+// ErrRecord is returned, wrapped, for bytes that are not a pipeline record.
+var ErrRecord = errors.New("processor: bad pipeline record")
 
 // Partial is one flush of one input partition's frames for one window: a sketch of their
 // uids and how many frames it holds. Key: the window (window.Key.String()).
 type Partial struct {
-	Source int32 // input partition
+	Partition int32 // the input partition the frames came from
 	// First and Last are the input offsets the flush read (all its frames, of every window):
 	// stage 2 uses them to count each flush's frames once. First is -1 for a flush that read no
 	// new frame and only settled frames the bit-flip guard held (Last is then the previous
@@ -44,10 +50,11 @@ type Partial struct {
 // Mark is an input partition's progress, broadcast to every stage-2 partition after the
 // partials it covers were acknowledged. Key: the stage-2 partition's control key.
 type Mark struct {
-	Source int32
-	// Watermark and MaxTS of the source's clock; math.MinInt64 until it has anchored.
+	Partition int32 // the input partition whose progress this is
+	// Watermark and MaxTS of the partition's clock; math.MinInt64 until it has anchored.
 	Watermark, MaxTS int64
-	// Idle: the source saw no frame for the idle timeout; it must not hold windows open.
+	// Idle: the partition was read to its end and saw no frame for the idle timeout; it
+	// must not hold windows open.
 	Idle bool
 }
 
@@ -59,19 +66,19 @@ func (PartialsCodec) Encode(v any) ([]byte, error) {
 	switch m := v.(type) {
 	case *Partial:
 		b := []byte{magic, kindPartial, pipelineVers}
-		b = binary.AppendVarint(b, int64(m.Source))
+		b = binary.AppendVarint(b, int64(m.Partition))
 		b = binary.AppendVarint(b, m.First)
 		b = binary.AppendVarint(b, m.Last)
 		b = binary.AppendVarint(b, m.Frames)
-		return AppendSketch(b, m.Sketch)
+		return codec.AppendSketch(b, m.Sketch)
 	case *Mark:
 		b := []byte{magic, kindMark, pipelineVers}
-		b = binary.AppendVarint(b, int64(m.Source))
+		b = binary.AppendVarint(b, int64(m.Partition))
 		b = binary.AppendVarint(b, m.Watermark)
 		b = binary.AppendVarint(b, m.MaxTS)
 		return append(b, boolByte(m.Idle)), nil
 	}
-	return nil, fmt.Errorf("%w: PartialsCodec cannot encode %T", ErrPipeline, v)
+	return nil, fmt.Errorf("%w: PartialsCodec cannot encode %T", ErrRecord, v)
 }
 
 // Decode returns a *Partial or a *Mark.
@@ -82,19 +89,19 @@ func (PartialsCodec) Decode(b []byte) (any, error) {
 	}
 	switch kind {
 	case kindPartial:
-		p := &Partial{Source: int32(r.varint()), First: r.varint(), Last: r.varint(), Frames: r.varint()}
+		p := &Partial{Partition: int32(r.varint()), First: r.varint(), Last: r.varint(), Frames: r.varint()}
 		if r.err != nil {
 			return nil, r.err
 		}
-		if p.Sketch, err = DecodeSketch(r.rest()); err != nil {
-			return nil, fmt.Errorf("%w: partial: %w", ErrPipeline, err)
+		if p.Sketch, err = codec.DecodeSketch(r.rest()); err != nil {
+			return nil, fmt.Errorf("%w: partial: %w", ErrRecord, err)
 		}
 		return p, nil
 	case kindMark:
-		m := &Mark{Source: int32(r.varint()), Watermark: r.varint(), MaxTS: r.varint(), Idle: r.byte() == 1}
+		m := &Mark{Partition: int32(r.varint()), Watermark: r.varint(), MaxTS: r.varint(), Idle: r.byte() == 1}
 		return m, r.done()
 	}
-	return nil, fmt.Errorf("%w: kind %q on the partials topic", ErrPipeline, kind)
+	return nil, fmt.Errorf("%w: kind %q on the partials topic", ErrRecord, kind)
 }
 
 // Op is what a Command asks of a table row.
@@ -127,7 +134,7 @@ type CommandCodec struct{}
 func (CommandCodec) Encode(v any) ([]byte, error) {
 	c, ok := v.(*Command)
 	if !ok {
-		return nil, fmt.Errorf("%w: CommandCodec cannot encode %T", ErrPipeline, v)
+		return nil, fmt.Errorf("%w: CommandCodec cannot encode %T", ErrRecord, v)
 	}
 	b := []byte{magic, kindCommand, pipelineVers, byte(c.Op)}
 	return appendKey(b, c.Window), nil
@@ -140,21 +147,19 @@ func (CommandCodec) Decode(b []byte) (any, error) {
 		return nil, err
 	}
 	if kind != kindCommand {
-		return nil, fmt.Errorf("%w: kind %q on the loop topic", ErrPipeline, kind)
+		return nil, fmt.Errorf("%w: kind %q on the loop topic", ErrRecord, kind)
 	}
 	c := &Command{Op: Op(r.byte()), Window: r.key()}
 	if c.Op < OpRegister || c.Op > OpExpired {
-		return nil, fmt.Errorf("%w: unknown op %d", ErrPipeline, c.Op)
+		return nil, fmt.Errorf("%w: unknown op %d", ErrRecord, c.Op)
 	}
 	return c, r.done()
 }
 
-// WindowState is a window's row in the stage-2 table.
+// WindowState is a window's row in the stage-2 table: its count (whose Result is the record
+// published for it) and what stage 2 needs to keep that count exact.
 type WindowState struct {
-	Sketch             *sketch.Sketch
-	Frames, LateFrames int64
-	Final              bool
-	Revision           int
+	engine.Count
 	// EarlyAt is the wall time (unix ms) of the last early record: at most one per second.
 	EarlyAt int64
 	// Upto is, per input partition, the position of the last flush counted in Frames (2×Last,
@@ -162,16 +167,11 @@ type WindowState struct {
 	Upto map[int32]int64
 }
 
-// SourceState is what the control row remembers of one input partition.
-type SourceState struct {
-	Watermark, MaxTS int64
-	Idle             bool
-}
-
 // Control is the row of a stage-2 partition's control key: its view of every input
 // partition's progress and the windows it must still finalise or delete.
 type Control struct {
-	Sources map[int32]SourceState
+	// Inputs is every input partition's progress as its marks reported it.
+	Inputs map[int32]window.Progress
 	// Watermark is the combined watermark the partition last acted on.
 	Watermark int64
 	// Open are the partition's windows not yet known final (told to finalise until they
@@ -192,20 +192,20 @@ func (TableCodec) Encode(v any) ([]byte, error) {
 		b = append(b, boolByte(s.Final))
 		b = binary.AppendVarint(b, int64(s.Revision))
 		b = binary.AppendVarint(b, s.EarlyAt)
-		srcs := sortedSources(s.Upto)
+		srcs := sortedPartitions(s.Upto)
 		b = binary.AppendUvarint(b, uint64(len(srcs)))
 		for _, src := range srcs {
 			b = binary.AppendVarint(b, int64(src))
 			b = binary.AppendVarint(b, s.Upto[src])
 		}
-		return AppendSketch(b, s.Sketch)
+		return codec.AppendSketch(b, s.Sketch)
 	case *Control:
 		b := []byte{magic, kindControl, pipelineVers}
 		b = binary.AppendVarint(b, s.Watermark)
-		srcs := sortedSources(s.Sources)
+		srcs := sortedPartitions(s.Inputs)
 		b = binary.AppendUvarint(b, uint64(len(srcs)))
 		for _, src := range srcs {
-			st := s.Sources[src]
+			st := s.Inputs[src]
 			b = binary.AppendVarint(b, int64(src))
 			b = binary.AppendVarint(b, st.Watermark)
 			b = binary.AppendVarint(b, st.MaxTS)
@@ -214,7 +214,7 @@ func (TableCodec) Encode(v any) ([]byte, error) {
 		b = appendKeys(b, s.Open)
 		return appendKeys(b, s.Expiring), nil
 	}
-	return nil, fmt.Errorf("%w: TableCodec cannot encode %T", ErrPipeline, v)
+	return nil, fmt.Errorf("%w: TableCodec cannot encode %T", ErrRecord, v)
 }
 
 // Decode returns a *WindowState or *Control.
@@ -225,8 +225,8 @@ func (TableCodec) Decode(b []byte) (any, error) {
 	}
 	switch kind {
 	case kindWindow:
-		s := &WindowState{Frames: r.varint(), LateFrames: r.varint(), Final: r.byte() == 1,
-			Revision: int(r.varint()), EarlyAt: r.varint()}
+		s := &WindowState{Count: engine.Count{Frames: r.varint(), LateFrames: r.varint(), Final: r.byte() == 1,
+			Revision: int(r.varint())}, EarlyAt: r.varint()}
 		n := r.count()
 		if n > 0 {
 			s.Upto = make(map[int32]int64, n)
@@ -238,22 +238,22 @@ func (TableCodec) Decode(b []byte) (any, error) {
 		if r.err != nil {
 			return nil, r.err
 		}
-		if s.Sketch, err = DecodeSketch(r.rest()); err != nil {
-			return nil, fmt.Errorf("%w: window: %w", ErrPipeline, err)
+		if s.Sketch, err = codec.DecodeSketch(r.rest()); err != nil {
+			return nil, fmt.Errorf("%w: window: %w", ErrRecord, err)
 		}
 		return s, nil
 	case kindControl:
-		c := &Control{Watermark: r.varint(), Sources: map[int32]SourceState{}}
+		c := &Control{Watermark: r.varint(), Inputs: map[int32]window.Progress{}}
 		n := r.count()
 		for range n {
 			src := int32(r.varint())
-			c.Sources[src] = SourceState{Watermark: r.varint(), MaxTS: r.varint(), Idle: r.byte() == 1}
+			c.Inputs[src] = window.Progress{Watermark: r.varint(), MaxTS: r.varint(), Idle: r.byte() == 1}
 		}
 		c.Open = r.keys()
 		c.Expiring = r.keys()
 		return c, r.done()
 	}
-	return nil, fmt.Errorf("%w: kind %q in the window table", ErrPipeline, kind)
+	return nil, fmt.Errorf("%w: kind %q in the window table", ErrRecord, kind)
 }
 
 func boolByte(b bool) byte {
@@ -263,7 +263,7 @@ func boolByte(b bool) byte {
 	return 0
 }
 
-func sortedSources[V any](m map[int32]V) []int32 {
+func sortedPartitions[V any](m map[int32]V) []int32 {
 	out := make([]int32, 0, len(m))
 	for k := range m {
 		out = append(out, k)
@@ -293,17 +293,17 @@ type reader struct {
 
 func newReader(b []byte) (*reader, byte, error) {
 	if len(b) < 3 || b[0] != magic {
-		return nil, 0, fmt.Errorf("%w: no header", ErrPipeline)
+		return nil, 0, fmt.Errorf("%w: no header", ErrRecord)
 	}
 	if b[2] != pipelineVers {
-		return nil, 0, fmt.Errorf("%w: version %d of kind %q, want %d", ErrPipeline, b[2], b[1], pipelineVers)
+		return nil, 0, fmt.Errorf("%w: version %d of kind %q, want %d", ErrRecord, b[2], b[1], pipelineVers)
 	}
 	return &reader{b: b[3:]}, b[1], nil
 }
 
 func (r *reader) fail(what string) {
 	if r.err == nil {
-		r.err = fmt.Errorf("%w: truncated %s", ErrPipeline, what)
+		r.err = fmt.Errorf("%w: truncated %s", ErrRecord, what)
 	}
 	r.b = nil
 }
@@ -344,7 +344,7 @@ func (r *reader) key() window.Key {
 	g := window.Granularity(r.byte())
 	start := r.varint()
 	if r.err == nil && (!g.Valid() || g.Start(start) != start) {
-		r.err = fmt.Errorf("%w: %d/%d is not a window", ErrPipeline, g, start)
+		r.err = fmt.Errorf("%w: %d/%d is not a window", ErrRecord, g, start)
 	}
 	return window.Key{Granularity: g, Start: start}
 }
@@ -365,7 +365,7 @@ func (r *reader) rest() []byte { b := r.b; r.b = nil; return b }
 
 func (r *reader) done() error {
 	if r.err == nil && len(r.b) != 0 {
-		r.err = fmt.Errorf("%w: %d trailing bytes", ErrPipeline, len(r.b))
+		r.err = fmt.Errorf("%w: %d trailing bytes", ErrRecord, len(r.b))
 	}
 	return r.err
 }
