@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/lovoo/goka"
@@ -20,12 +21,28 @@ type Windows struct {
 	sources int // input partitions: a source not heard from yet holds every window open
 	ctlKeys []string
 	now     func() time.Time
+	fatal   atomic.Pointer[error]
 }
 
-// NewWindows returns stage 2 for an input of inputPartitions partitions and a partials topic
-// of stage2Partitions.
-func NewWindows(cfg Config, inputPartitions, stage2Partitions int) *Windows {
-	return &Windows{cfg: cfg, sources: inputPartitions, ctlKeys: ControlKeys(stage2Partitions), now: time.Now}
+// NewWindows returns stage 2 for an input of inputPartitions partitions (the partials topic,
+// the table and the loop topic have as many).
+func NewWindows(cfg Config, inputPartitions int) *Windows {
+	return &Windows{cfg: cfg, sources: inputPartitions, ctlKeys: ControlKeys(inputPartitions), now: time.Now}
+}
+
+// Fatal returns the broken invariant that stopped the processor, if one did: such a stop is
+// not a fault of Kafka's to wait out, and the process must exit with it.
+func (w *Windows) Fatal() error {
+	if e := w.fatal.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
+
+// fail stops the processor for a broken invariant (ctx.Fail panics out of the callback).
+func (w *Windows) fail(ctx goka.Context, err error) {
+	w.fatal.CompareAndSwap(nil, &err)
+	ctx.Fail(err)
 }
 
 // Graph is stage 2's Goka group.
@@ -45,7 +62,7 @@ func (w *Windows) onPartials(ctx goka.Context, msg any) {
 	case *codec.Mark:
 		w.mark(ctx, m)
 	default:
-		ctx.Fail(fmt.Errorf("unexpected %T on %s", msg, w.cfg.Names.Partials))
+		w.fail(ctx, fmt.Errorf("unexpected %T on %s", msg, w.cfg.Names.Partials))
 	}
 }
 
@@ -86,7 +103,7 @@ func (w *Windows) onCommand(ctx goka.Context, msg any) {
 func (w *Windows) ack(ctx goka.Context, op codec.Op) {
 	k, err := window.ParseKey(ctx.Key())
 	if err != nil {
-		ctx.Fail(fmt.Errorf("command to key %q: %w", ctx.Key(), err))
+		w.fail(ctx, fmt.Errorf("command to key %q: %w", ctx.Key(), err))
 	}
 	ctx.Loopback(w.ctlKeys[ctx.Partition()], &codec.Command{Op: op, Window: k})
 }
@@ -96,7 +113,7 @@ func (w *Windows) ack(ctx goka.Context, op codec.Op) {
 func (w *Windows) merge(ctx goka.Context, p *codec.Partial) {
 	key, err := window.ParseKey(ctx.Key())
 	if err != nil {
-		ctx.Fail(fmt.Errorf("partial under key %q: %w", ctx.Key(), err))
+		w.fail(ctx, fmt.Errorf("partial under key %q: %w", ctx.Key(), err))
 	}
 	st, _ := ctx.Value().(*codec.WindowState)
 	created := st == nil
@@ -109,7 +126,7 @@ func (w *Windows) merge(ctx goka.Context, p *codec.Partial) {
 	}
 	if err := st.Sketch.Merge(p.Sketch); err != nil {
 		// Precision differs from the table's: a misconfigured instance. Stop, do not mix.
-		ctx.Fail(fmt.Errorf("window %s: %w (is another instance running with a different --precision?)", key, err))
+		w.fail(ctx, fmt.Errorf("window %s: %w (is another instance running with a different --precision?)", key, err))
 	}
 	upto, seen := st.Upto[p.Source]
 	pos := flushPosition(p)

@@ -49,7 +49,7 @@ func testConfig() Config {
 func newStage2(t *testing.T, cfg Config, prepare func(*Windows)) *stage2 {
 	t.Helper()
 	tt := tester.New(t)
-	w := NewWindows(cfg, 1, 1)
+	w := NewWindows(cfg, 1)
 	if prepare != nil {
 		prepare(w)
 	}
