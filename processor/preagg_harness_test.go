@@ -52,7 +52,7 @@ func (s *fakeSession) MarkOffset(_ string, p int32, off int64, _ string) {
 	s.marks = append(s.marks, markedOffset{p, off})
 	s.marked[p] = max(s.marked[p], off) // sarama keeps the maximum
 }
-func (s *fakeSession) Commit()                                 {}
+func (s *fakeSession) Commit()                                  {}
 func (s *fakeSession) ResetOffset(string, int32, int64, string) {}
 func (s *fakeSession) MarkMessage(m *sarama.ConsumerMessage, meta string) {
 	s.MarkOffset(m.Topic, m.Partition, m.Offset+1, meta)

@@ -62,8 +62,8 @@ func TestPreAggSample(t *testing.T) {
 		50:  []byte(`{"ts":1468244400}`),
 		51:  []byte(`{"uid":"8c568a5c86293989241"}`),
 		120: []byte(`{"ts":"soon","uid":"8c568a5c86293989241"}`),
-		121: {},  // an empty message
-		122: nil, // a tombstone
+		121: {},                                                                    // an empty message
+		122: nil,                                                                   // a tombstone
 		123: []byte(`{"ts":1468244400,"uid":"` + strings.Repeat("a", 5000) + `"}`), // over MaxFrameBytes
 	}
 	var input [][]byte
@@ -288,7 +288,7 @@ func TestPreAggRetriesInOrder(t *testing.T) {
 	if st := s.pa.sends.State(); !st.Failing || st.Attempts != 3 {
 		t.Errorf("sends state %+v, want failing after 3 attempts", st)
 	}
-	cl.sendTS(t0+5) // read during the outage: waits for the next batch
+	cl.sendTS(t0 + 5) // read during the outage: waits for the next batch
 	cl.applied()
 	s.partials.setFail(nil)
 	s.clock.advance(time.Minute)
@@ -445,7 +445,7 @@ func TestPreAggBackpressure(t *testing.T) {
 	s.partials.block = block
 	flushed := make(chan struct{})
 	go func() { defer close(flushed); s.flush() }() // takes what is pending, then waits for Kafka
-	cl.applied()                                      // room again: the rest is read
+	cl.applied()                                    // room again: the rest is read
 	close(block)
 	<-flushed
 	s.partials.block = nil
