@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
-	"github.com/lovoo/goka/storage"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/kuniq/kuniq/codec"
@@ -35,7 +35,7 @@ type Topology struct {
 // partials with the input's count) and refuses an input whose partition count disagrees with
 // the application's partials topic or table: the windows of a table are spread over its
 // partitions, so changing the count needs a new --app.
-func Prepare(cfg Config) (Topology, error) {
+func Prepare(ctx context.Context, cfg Config) (Topology, error) {
 	kc := cfg.Kafka
 	for _, t := range []kafka.Topic{
 		{Name: string(cfg.Input), Partitions: cfg.Partitions},
@@ -44,16 +44,16 @@ func Prepare(cfg Config) (Topology, error) {
 	} {
 		// An existing user topic may have any partition count; only the internal topics
 		// must match the input (checked below).
-		if err := kc.EnsureTopics(t); err != nil && !errors.Is(err, kafka.ErrPartitionMismatch) {
+		if err := kc.EnsureTopicsContext(ctx, t); err != nil && !errors.Is(err, kafka.ErrPartitionMismatch) {
 			return Topology{}, err
 		}
 	}
-	in, err := kc.PartitionCount(string(cfg.Input))
+	in, err := kc.PartitionCountContext(ctx, string(cfg.Input))
 	if err != nil {
 		return Topology{}, err
 	}
 	for _, internal := range []string{string(cfg.Names.Partials), string(cfg.Names.Table())} {
-		n, err := kc.PartitionCount(internal)
+		n, err := kc.PartitionCountContext(ctx, internal)
 		if err != nil {
 			return Topology{}, err
 		}
@@ -65,7 +65,7 @@ func Prepare(cfg Config) (Topology, error) {
 	}
 	// The internal topics, Goka's loop and table included: instances starting together would
 	// race to create them inside goka.NewProcessor, and the loser would fail.
-	if err := kc.EnsureTopics(
+	if err := kc.EnsureTopicsContext(ctx,
 		kafka.Topic{Name: string(cfg.Names.Partials), Partitions: in, Retention: kc.StreamRetention},
 		kafka.Topic{Name: cfg.Names.Loop(), Partitions: in, Retention: kc.StreamRetention},
 		kafka.Topic{Name: string(cfg.Names.Table()), Partitions: in, Compact: true},
@@ -107,7 +107,7 @@ func Run(ctx context.Context, cfg Config) error {
 			return err
 		}
 	}
-	top, err := Prepare(cfg)
+	top, err := Prepare(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -133,6 +133,9 @@ func runPreAgg(ctx context.Context, cfg Config, top Topology) error {
 	// possible when instances come and go (Goka's copartitioning is for stage 2's table).
 	sc.Consumer.Group.Rebalance.Strategy = nil
 	sc.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategySticky()}
+	// A partition's messages wait here while the previous ones are decoded: with room for a
+	// whole fetch, sarama sends the next fetch request while the decoders work on this one.
+	sc.ChannelBufferSize = 4 * batchSize * max(1, cfg.Decoders, runtime.GOMAXPROCS(0))
 	client, err := sarama.NewClient(kc.Brokers, sc)
 	if err != nil {
 		return fmt.Errorf("connect to %v: %w", kc.Brokers, err)
@@ -169,11 +172,11 @@ func runPreAgg(ctx context.Context, cfg Config, top Topology) error {
 func runWindows(ctx context.Context, cfg Config, top Topology) error {
 	log := cfg.logger().With("stage", "windows")
 	down := retry.NewOutage("stage 2: window table processor", log)
-	opts := append(cfg.Kafka.ProcessorOptions(),
-		goka.WithStorageBuilder(storage.DefaultBuilder(filepath.Join(cfg.StateDir, cfg.Names.App))))
-	opts = append(opts, cfg.Options...)
 	for attempt := 1; ; attempt++ {
 		w := NewWindows(cfg, top.Input)
+		opts := append(cfg.Kafka.ProcessorOptions(),
+			goka.WithStorageBuilder(tableStorage(filepath.Join(cfg.StateDir, cfg.Names.App), w.setFatal)))
+		opts = append(opts, cfg.Options...)
 		proc, err := goka.NewProcessor(cfg.Kafka.Brokers, w.Graph(), opts...)
 		if err == nil {
 			running := watchRunning(ctx, proc, down)

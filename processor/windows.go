@@ -41,9 +41,12 @@ func (w *Windows) Fatal() error {
 
 // fail stops the processor for a broken invariant (ctx.Fail panics out of the callback).
 func (w *Windows) fail(ctx goka.Context, err error) {
-	w.fatal.CompareAndSwap(nil, &err)
+	w.setFatal(err)
 	ctx.Fail(err)
 }
+
+// setFatal records the first error the processor must not be restarted after.
+func (w *Windows) setFatal(err error) { w.fatal.CompareAndSwap(nil, &err) }
 
 // Graph is stage 2's Goka group.
 func (w *Windows) Graph() *goka.GroupGraph {

@@ -17,6 +17,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlagSet("ingest", "ingest [flags] FILE...  ('-': stdin; .gz read transparently)")
 	fs.SetOutput(stderr)
 	brokers := fs.String("brokers", kafka.DefaultBrokers, "Kafka bootstrap brokers, comma separated")
+	timeout := addKafkaTimeout(fs)
 	topic := fs.String("input", d.Topic, "input topic to produce frames into")
 	partitions := fs.Int("partitions", 4, "partitions of the input topic when ingest creates it")
 	keying := fs.String("key", d.Keying.String(), "record key: uid (the frame's root uid; a user stays on one partition) or hash (CRC-32C of the line)")
@@ -30,6 +31,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	cfg := d
 	cfg.Kafka.Brokers = kafka.ParseBrokers(*brokers)
+	cfg.Kafka.Timeout = *timeout
 	cfg.Topic = *topic
 	k, err := emitter.ParseKeying(*keying)
 	if err != nil {
@@ -51,7 +53,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// Retention forever: history replays from this topic, and the broker would otherwise delete
 	// it after its default 7 days. An existing topic keeps its partition count: ingest only adds
 	// frames to it, so a mismatch with --partitions is not an error here.
-	err = cfg.Kafka.EnsureTopics(kafka.Topic{Name: cfg.Topic, Partitions: *partitions})
+	err = cfg.Kafka.EnsureTopicsContext(ctx, kafka.Topic{Name: cfg.Topic, Partitions: *partitions})
 	if err != nil && !errors.Is(err, kafka.ErrPartitionMismatch) {
 		return err
 	}

@@ -19,19 +19,26 @@ import (
 type kafkaFlags struct {
 	brokers   *string
 	retention *time.Duration
+	timeout   *time.Duration
 }
 
 func addKafkaFlags(fs *flagSet) *kafkaFlags {
 	return &kafkaFlags{
 		brokers:   fs.String("brokers", kafka.DefaultBrokers, "comma-separated Kafka brokers"),
 		retention: fs.Duration("stream-retention", 0, "retention of the stream topics kuniq creates (0: forever, so history can be replayed)"),
+		timeout:   addKafkaTimeout(fs),
 	}
+}
+
+func addKafkaTimeout(fs *flagSet) *time.Duration {
+	return fs.Duration("kafka-timeout", kafka.DefaultTimeout, "bound on every request to Kafka: dialing, each response, metadata and admin calls")
 }
 
 func (k *kafkaFlags) config() kafka.Config {
 	c := kafka.DefaultConfig()
 	c.Brokers = kafka.ParseBrokers(*k.brokers)
 	c.StreamRetention = *k.retention
+	c.Timeout = *k.timeout
 	return c
 }
 
@@ -130,7 +137,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("replay needs a new --app (not %q): the live application keeps its state", processor.DefaultApp)
 	}
 	kc := cfg.Kafka
-	if n, err := kc.PartitionCount(string(cfg.Names.Partials)); err != nil {
+	if n, err := kc.PartitionCountContext(ctx, string(cfg.Names.Partials)); err != nil {
 		return err
 	} else if n > 0 {
 		return fmt.Errorf("app %q exists already (topic %s): replay starts a new app; pick another --app or use `kuniq run --app %s` to continue it",

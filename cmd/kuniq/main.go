@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/kuniq/kuniq/kafka"
 )
 
 type command struct {
@@ -35,15 +37,34 @@ func commands() []command {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// The first signal asks for a graceful stop; from then on a second one ends the
+		// process at once (the default action).
+		<-ctx.Done()
+		stop()
+	}()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if errors.Is(err, flag.ErrHelp) {
 		return
 	}
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		fmt.Fprintln(os.Stderr, "kuniq: interrupted")
+		os.Exit(130)
+	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "kuniq:", err)
+		fmt.Fprintln(os.Stderr, "kuniq:", explain(err))
 		os.Exit(1)
 	}
+}
+
+// explain adds what the user can do about an error kuniq cannot fix itself.
+func explain(err error) string {
+	msg := err.Error()
+	if errors.Is(err, kafka.ErrUnreachable) {
+		msg += " (check --brokers / KUNIQ_BROKERS, and --kafka-timeout for a slow network)"
+	}
+	return msg
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -7,9 +7,11 @@ import (
 )
 
 // Outage follows the health of one thing kuniq depends on. Fail records a failed attempt and
-// OK a successful one; the log sees only changes of state: the first failure, a different
-// error while failing, and the recovery with how long it lasted and how many attempts failed.
-// It is safe for concurrent use; State reports the current state for health checks and metrics.
+// OK a successful one; the log sees the changes of state (the first failure, the recovery with
+// how long it lasted and how many attempts failed) and, while it lasts, a reminder with the
+// running count and the latest error at doubling intervals (30 s, 1 min, 2 min, ... then every
+// 10 min): a long outage stays visible without a line every few seconds. It is safe for
+// concurrent use; State reports the current state for health checks and metrics.
 type Outage struct {
 	what string
 	log  *slog.Logger
@@ -21,7 +23,15 @@ type Outage struct {
 	attempts int
 	last     string
 	total    int // outages since start
+	remind   time.Duration
 }
+
+// Reminder intervals while an outage lasts: the first after firstReminder, each next one twice
+// as late, at most maxReminder apart.
+const (
+	firstReminder = 30 * time.Second
+	maxReminder   = 10 * time.Minute
+)
 
 // NewOutage follows what ("stage 1 flush", "consumer group"), logging to log (nil: slog.Default()).
 func NewOutage(what string, log *slog.Logger) *Outage {
@@ -31,21 +41,26 @@ func NewOutage(what string, log *slog.Logger) *Outage {
 	return &Outage{what: what, log: log, now: time.Now}
 }
 
-// Fail records a failed attempt. It logs a warning when the failing starts or its error changes.
+// Fail records a failed attempt. It logs a warning when the failing starts, and reminders while
+// it lasts.
 func (o *Outage) Fail(err error) {
 	msg := err.Error()
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.attempts++
-	switch {
-	case !o.failing:
-		o.failing, o.since, o.last = true, o.now(), msg
+	o.last = msg
+	now := o.now()
+	if !o.failing {
+		o.failing, o.since, o.remind = true, now, firstReminder
 		o.total++
 		o.log.Warn(o.what+" failing; retrying", "error", msg)
-	case msg != o.last:
-		o.last = msg
-		o.log.Warn(o.what+" still failing, with another error", "error", msg, "attempts", o.attempts,
-			"for", o.now().Sub(o.since).Round(time.Millisecond))
+		return
+	}
+	if d := now.Sub(o.since); d >= o.remind {
+		o.log.Warn(o.what+" still failing; retrying", "for", d.Round(time.Second), "attempts", o.attempts, "error", msg)
+		for o.remind <= d {
+			o.remind = min(2*o.remind, o.remind+maxReminder)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package retry
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -32,29 +33,42 @@ func TestOutageLogsStateChangesOnly(t *testing.T) {
 	o.now = func() time.Time { return clock }
 
 	o.OK() // healthy: nothing to say
-	for range 5 {
-		o.Fail(errors.New("connection refused"))
+	// 200 failures 1 s apart, with errors that keep changing (as per-partition errors do):
+	// one line at the start, reminders at 30 s, 60 s, 120 s; nothing else.
+	for i := range 200 {
+		o.Fail(fmt.Errorf("partition %d: connection refused", i%4))
 		clock = clock.Add(time.Second)
 	}
-	o.Fail(errors.New("not the leader"))
-	clock = clock.Add(time.Second)
-	if s := o.State(); !s.Failing || s.Attempts != 6 || s.Error != "not the leader" || s.Outages != 1 || !s.Since.Equal(time.Unix(1000, 0)) {
-		t.Errorf("State() = %+v, want failing since 1000 with 6 attempts, error 'not the leader', 1 outage", s)
+	if s := o.State(); !s.Failing || s.Attempts != 200 || s.Error != "partition 3: connection refused" || s.Outages != 1 || !s.Since.Equal(time.Unix(1000, 0)) {
+		t.Errorf("State() = %+v, want failing since 1000 with 200 attempts, the latest error, 1 outage", s)
 	}
 	o.OK()
 	o.OK()
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if len(lines) != 3 {
-		t.Fatalf("logged %d lines, want 3 (start, error change, recovery):\n%s", len(lines), buf.String())
+	want := []string{
+		`"stage 1 flush failing; retrying" error="partition 0: connection refused"`,
+		`"stage 1 flush still failing; retrying" for=30s attempts=31`,
+		`"stage 1 flush still failing; retrying" for=1m0s attempts=61`,
+		`"stage 1 flush still failing; retrying" for=2m0s attempts=121`,
+		`"stage 1 flush recovered" after=3m20s failed_attempts=200 last_error="partition 3: connection refused"`,
 	}
-	for i, want := range []string{`"stage 1 flush failing; retrying" error="connection refused"`,
-		`"stage 1 flush still failing, with another error" error="not the leader" attempts=6 for=5s`,
-		`"stage 1 flush recovered" after=6s failed_attempts=6 last_error="not the leader"`} {
-		if !strings.Contains(lines[i], want) {
-			t.Errorf("line %d = %s, want it to contain %s", i, lines[i], want)
+	if len(lines) != len(want) {
+		t.Fatalf("logged %d lines, want %d:\n%s", len(lines), len(want), buf.String())
+	}
+	for i := range want {
+		if !strings.Contains(lines[i], want[i]) {
+			t.Errorf("line %d = %s, want it to contain %s", i, lines[i], want[i])
 		}
 	}
 	if s := o.State(); s.Failing || s.Attempts != 0 || s.Outages != 1 {
 		t.Errorf("after recovery State() = %+v, want healthy, 1 outage", s)
+	}
+	// A second outage starts its reminders afresh.
+	buf.Reset()
+	o.Fail(errors.New("again"))
+	clock = clock.Add(31 * time.Second)
+	o.Fail(errors.New("again"))
+	if n := strings.Count(buf.String(), "\n"); n != 2 || o.State().Outages != 2 {
+		t.Errorf("second outage logged %d lines (want 2), outages %d (want 2):\n%s", n, o.State().Outages, buf.String())
 	}
 }
