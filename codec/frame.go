@@ -36,10 +36,15 @@ var (
 	// ErrTSRange is returned when the last root "ts" is a number whose value,
 	// truncated toward zero, is outside [MinTS, MaxTS] (overflow included).
 	ErrTSRange = errors.New("frame: ts out of range")
+	// ErrNullValue is the error of a Kafka record without a value (a tombstone): the
+	// decoder never sees it; the reader reports it.
+	ErrNullValue = errors.New("frame: null value")
+	// ErrTooLarge is the error of a frame over the reader's size limit, which is not decoded.
+	ErrTooLarge = errors.New("frame: too large")
 )
 
 // Reason returns the short, stable reason a dead-letter record carries for
-// err: "syntax", "no_uid", "bad_uid", "no_ts", "bad_ts" or "ts_range" for the
+// err: "syntax", "no_uid", "bad_uid", "no_ts", "bad_ts", "ts_range", "null_value" or "too_large" for the
 // sentinels of this package (wrapped or not), "invalid" for any other error,
 // and "" for nil. Dashboards and alerts key on these strings; only add to them.
 func Reason(err error) string {
@@ -58,6 +63,10 @@ func Reason(err error) string {
 		return "bad_ts"
 	case errors.Is(err, ErrTSRange):
 		return "ts_range"
+	case errors.Is(err, ErrNullValue):
+		return "null_value"
+	case errors.Is(err, ErrTooLarge):
+		return "too_large"
 	default:
 		return "invalid"
 	}

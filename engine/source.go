@@ -19,8 +19,12 @@ type Frame struct {
 	Err error
 }
 
-// Decode decodes line with d into a Frame, hashing the uid once for every window.
+// Decode decodes line with d into a Frame, hashing the uid once for every window. A nil line
+// is a Kafka record without a value: codec.ErrNullValue.
 func Decode(d *codec.FrameDecoder, offset int64, line []byte) Frame {
+	if line == nil {
+		return Frame{Offset: offset, Err: codec.ErrNullValue}
+	}
 	f, err := d.Decode(line)
 	if err != nil {
 		return Frame{Offset: offset, Line: line, Err: err}

@@ -26,9 +26,19 @@ type Topic struct {
 
 // EnsureTopics creates the missing topics and checks the partition count of existing ones.
 func (c Config) EnsureTopics(topics ...Topic) error {
+	return c.EnsureTopicsContext(context.Background(), topics...)
+}
+
+// EnsureTopicsContext is EnsureTopics, given up when ctx ends.
+func (c Config) EnsureTopicsContext(ctx context.Context, topics ...Topic) error {
+	_, err := call(ctx, func() (struct{}, error) { return struct{}{}, c.ensureTopics(topics) })
+	return err
+}
+
+func (c Config) ensureTopics(topics []Topic) error {
 	admin, err := sarama.NewClusterAdmin(c.Brokers, c.Sarama())
 	if err != nil {
-		return fmt.Errorf("connect to %v: %w", c.Brokers, err)
+		return c.unreachable(err)
 	}
 	defer admin.Close()
 	existing, err := admin.ListTopics()
@@ -87,7 +97,7 @@ func (c Config) waitVisible(topics []string) error {
 func (c Config) WaitWritable(topics ...string) error {
 	client, err := sarama.NewClient(c.Brokers, c.Sarama())
 	if err != nil {
-		return fmt.Errorf("connect to %v: %w", c.Brokers, err)
+		return c.unreachable(err)
 	}
 	defer client.Close()
 	deadline := time.Now().Add(30 * time.Second)
@@ -129,9 +139,18 @@ func (c Config) WaitWritable(topics ...string) error {
 // lists the topics instead of asking for the one, so a missing topic is answered at once (a
 // metadata request for it would be retried for seconds).
 func (c Config) PartitionCount(topic string) (int, error) {
+	return c.PartitionCountContext(context.Background(), topic)
+}
+
+// PartitionCountContext is PartitionCount, given up when ctx ends.
+func (c Config) PartitionCountContext(ctx context.Context, topic string) (int, error) {
+	return call(ctx, func() (int, error) { return c.partitionCount(topic) })
+}
+
+func (c Config) partitionCount(topic string) (int, error) {
 	admin, err := sarama.NewClusterAdmin(c.Brokers, c.Sarama())
 	if err != nil {
-		return 0, fmt.Errorf("connect to %v: %w", c.Brokers, err)
+		return 0, c.unreachable(err)
 	}
 	defer admin.Close()
 	topics, err := admin.ListTopics()

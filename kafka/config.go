@@ -15,6 +15,12 @@ import (
 // and it keeps kuniq usable against 3.x clusters still in the field. See docs/kafka.md.
 var DefaultVersion = sarama.V3_9_0_0
 
+// MaxMessageBytes is the largest record kuniq's producers send (the dev broker accepts 10 MiB).
+const MaxMessageBytes = 8 << 20
+
+// DefaultTimeout is Config.Timeout's default.
+const DefaultTimeout = 10 * time.Second
+
 // DefaultBrokers is where kuniq looks for Kafka when neither --brokers nor KUNIQ_BROKERS is set.
 const DefaultBrokers = "127.0.0.1:9092"
 
@@ -30,6 +36,10 @@ type Config struct {
 	StreamRetention time.Duration
 	// ClientID names the connection in broker logs and quotas.
 	ClientID string
+	// Timeout bounds every request kuniq makes of a broker: dialing, each response, metadata
+	// and admin calls. A broker that accepts connections but never answers is an error after
+	// it, not a hang. (Consumer groups wait longer for a response: see GroupSarama.)
+	Timeout time.Duration
 }
 
 // DefaultConfig returns the settings for the single-node development broker.
@@ -40,6 +50,7 @@ func DefaultConfig() Config {
 		Replication:     1,
 		StreamRetention: 0,
 		ClientID:        "kuniq",
+		Timeout:         DefaultTimeout,
 	}
 }
 
@@ -51,6 +62,9 @@ func (c Config) Validate() error {
 	}
 	if c.Replication < 1 {
 		errs = append(errs, fmt.Errorf("replication %d < 1", c.Replication))
+	}
+	if c.Timeout <= 0 {
+		errs = append(errs, fmt.Errorf("timeout %v must be > 0", c.Timeout))
 	}
 	if c.StreamRetention < 0 {
 		errs = append(errs, fmt.Errorf("stream retention %v < 0: use 0 for forever", c.StreamRetention))
@@ -84,7 +98,7 @@ func (c Config) Sarama() *sarama.Config {
 	}
 	sc.Consumer.Offsets.Initial = sarama.OffsetOldest
 	sc.Producer.Compression = sarama.CompressionLZ4
-	sc.Producer.MaxMessageBytes = 8 << 20
+	sc.Producer.MaxMessageBytes = MaxMessageBytes
 	// Stage 1 waits for its partials to be acknowledged before it releases commits, and stage 2
 	// commits after its emits are acknowledged: Goka's 100 ms linger would add up on every
 	// round trip. Batches still fill to Flush.Bytes under load.
@@ -94,6 +108,32 @@ func (c Config) Sarama() *sarama.Config {
 	sc.Metadata.AllowAutoTopicCreation = false
 	sc.Metadata.Retry.Max = 10
 	sc.Metadata.Retry.Backoff = 500 * time.Millisecond
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	sc.Net.DialTimeout, sc.Net.ReadTimeout, sc.Net.WriteTimeout = timeout, timeout, timeout
+	sc.Admin.Timeout = timeout
+	sc.Metadata.Timeout = timeout
+	// One request in flight per broker: a batch retried after a failure is then never written
+	// behind a later one. For a changelog that matters: an older row state landing after a
+	// newer one would be what a recovering table reads.
+	sc.Net.MaxOpenRequests = 1
+	// Producers ride out a leader election or a short broker restart themselves (~17 s of
+	// retries, doubling from 100 ms up to 2 s); longer outages are retried by their callers.
+	sc.Producer.Retry.Max = 12
+	sc.Producer.Retry.BackoffFunc = func(retries, _ int) time.Duration {
+		return min(100*time.Millisecond<<min(retries, 5), 2*time.Second)
+	}
+	return sc
+}
+
+// GroupSarama is Sarama() for consumer groups. A JoinGroup request is answered only when the
+// rebalance completes, which may take up to the rebalance timeout: the response deadline of a
+// group's connections covers it.
+func (c Config) GroupSarama() *sarama.Config {
+	sc := c.Sarama()
+	sc.Net.ReadTimeout = sc.Consumer.Group.Rebalance.Timeout + sc.Net.ReadTimeout
 	return sc
 }
 

@@ -21,7 +21,7 @@ func (c Config) ProducerBuilder() goka.ProducerBuilder {
 // ConsumerGroupBuilder builds Goka's consumer groups from Sarama().
 func (c Config) ConsumerGroupBuilder() goka.ConsumerGroupBuilder {
 	return func(brokers []string, group, clientID string) (sarama.ConsumerGroup, error) {
-		return goka.ConsumerGroupBuilderWithConfig(c.Sarama())(brokers, group, clientID)
+		return goka.ConsumerGroupBuilderWithConfig(c.GroupSarama())(brokers, group, clientID)
 	}
 }
 

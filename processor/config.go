@@ -3,6 +3,7 @@ package processor
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -47,6 +48,17 @@ type Config struct {
 	// <os.TempDir()>/kuniq.
 	StateDir string
 	Stage    Stage
+	// Decoders is the number of goroutines decoding stage 1's frames (0: one per core); a
+	// single busy partition is decoded on all of them.
+	Decoders int
+	// MaxFrameBytes: a frame longer than this is a dead letter "too_large" holding its head
+	// only, so no frame can make a dead letter over the producer's size limit.
+	MaxFrameBytes int
+	// HandoverTimeout bounds how long a revoked or stopping partition waits for its last flush
+	// to be acknowledged before it leaves the records to be read again by its next owner.
+	HandoverTimeout time.Duration
+	// Logger receives kuniq's log records (nil: slog.Default()).
+	Logger *slog.Logger
 	// Options are passed to every Goka processor after kuniq's own (tests plug in a tester).
 	Options []goka.ProcessorOption
 }
@@ -71,9 +83,22 @@ func DefaultConfig() Config {
 			window.Minute: 7 * 24 * time.Hour,
 			window.Hour:   90 * 24 * time.Hour,
 		},
-		StateDir: filepath.Join(os.TempDir(), "kuniq"),
-		Stage:    StageBoth,
+		StateDir:        filepath.Join(os.TempDir(), "kuniq"),
+		Stage:           StageBoth,
+		MaxFrameBytes:   DefaultMaxFrameBytes,
+		HandoverTimeout: 5 * time.Second,
 	}
+}
+
+// DefaultMaxFrameBytes is the default frame size limit: 1 MiB, far above any real frame and
+// far below the producer's limit (kafka.MaxMessageBytes), which a dead letter must fit.
+const DefaultMaxFrameBytes = 1 << 20
+
+func (c Config) logger() *slog.Logger {
+	if c.Logger != nil {
+		return c.Logger
+	}
+	return slog.Default()
 }
 
 // Validate reports settings that cannot work.
@@ -99,6 +124,15 @@ func (c Config) Validate() error {
 	}
 	if c.EarlyInterval < 0 {
 		errs = append(errs, fmt.Errorf("early interval %v < 0: use 0 for finals only", c.EarlyInterval))
+	}
+	if c.Decoders < 0 {
+		errs = append(errs, fmt.Errorf("decoders %d < 0 (0: one per core)", c.Decoders))
+	}
+	if c.MaxFrameBytes < 1024 || c.MaxFrameBytes > kafka.MaxMessageBytes/2 {
+		errs = append(errs, fmt.Errorf("max frame bytes %d outside 1024..%d (half the producer's limit)", c.MaxFrameBytes, kafka.MaxMessageBytes/2))
+	}
+	if c.HandoverTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("handover timeout %v must be > 0", c.HandoverTimeout))
 	}
 	for g, r := range c.Retention {
 		if r < 0 {

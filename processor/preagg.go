@@ -2,68 +2,243 @@ package processor
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"math"
+	"log/slog"
 	"sort"
 	"sync"
 	"time"
 
+	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/kuniq/kuniq/codec"
 	"github.com/kuniq/kuniq/engine"
+	"github.com/kuniq/kuniq/internal/retry"
 	"github.com/kuniq/kuniq/sketch"
 	"github.com/kuniq/kuniq/window"
 )
 
-// Emitter is what stage 1 needs of a goka.Emitter (tests substitute the tester's).
+// Emitter is what stage 1 needs of a goka.Emitter (tests substitute their own).
 type Emitter interface {
 	Emit(key string, msg any) (*goka.Promise, error)
 	Finish() error
 }
 
-// PreAgg is stage 1: frames in, partials, marks and dead letters out. Build it with NewPreAgg,
-// then run a goka.Processor of Graph() and Run(ctx) (the flusher) side by side.
+// HighWaterFunc returns the high-water mark of an input partition (the offset its next record
+// will get), asked of the partition's leader.
+type HighWaterFunc func(partition int32) (int64, error)
+
+// PreAggIO is what stage 1 reads from and writes to: Run builds it from Kafka, tests from fakes.
+type PreAggIO struct {
+	// Group is stage 1's consumer group on the input topic.
+	Group sarama.ConsumerGroup
+	// Partials carries partials and marks to stage 2; DeadLetters the frames not counted.
+	Partials, DeadLetters Emitter
+	// HighWater tells a partition read to its end from one that merely went quiet.
+	HighWater HighWaterFunc
+	// Now is the wall clock (idle timeouts, retry times); nil means time.Now.
+	Now func() time.Time
+}
+
+// batchSize is how many records one decoding job holds: ~0.5 MB of challenge frames, enough
+// that handing a job to another goroutine costs little next to decoding it.
+const batchSize = 256
+
+// PreAgg is stage 1: it reads the input topic with a sarama consumer group, decodes each frame
+// once on every core, counts it into per-window partial sketches of its partition, and flushes
+// them to stage 2. A record's offset is committed only after everything it contributed
+// (partials, dead letters, the partition's mark) was acknowledged by Kafka. Build it with
+// NewPreAgg and call Run.
 type PreAgg struct {
 	cfg      Config
-	partials Emitter
-	dlq      Emitter
+	io       PreAggIO
 	ctlKeys  []string // one per stage-2 partition
+	decoders *engine.Decoders
+	log      *slog.Logger
+	now      func() time.Time
+
+	// sends follows the flush's writes to Kafka; group the consumer group's sessions.
+	sends, group *retry.Outage
 
 	mu    sync.Mutex
 	parts map[int32]*partition
-	// assigned is the latest assignment; partitions outside it are dropped once flushed.
-	assigned map[int32]bool
-	poke     chan struct{}
-	// positions reports the input's high-water marks and the group's committed offsets, so
-	// only a partition read to its end can be idle; nil treats every partition as read to its end.
-	positions PositionsFunc
+	poke  chan struct{}
 }
 
-// PositionsFunc returns, per input partition, the high-water mark and the committed offset.
-type PositionsFunc func(partitions []int32) (hwm, committed map[int32]int64, err error)
+// NewPreAgg returns stage 1 for a partials topic of stage2Partitions partitions.
+func NewPreAgg(cfg Config, stage2Partitions int, io PreAggIO) *PreAgg {
+	if io.Now == nil {
+		io.Now = time.Now
+	}
+	log := cfg.logger().With("stage", "preagg")
+	return &PreAgg{
+		cfg:      cfg,
+		io:       io,
+		ctlKeys:  ControlKeys(stage2Partitions),
+		decoders: engine.NewDecoders(cfg.Decoders, cfg.MaxFrameBytes),
+		log:      log,
+		now:      io.Now,
+		sends:    retry.NewOutage("stage 1: sending partials to Kafka", log),
+		group:    retry.NewOutage("stage 1: consumer group", log),
+		parts:    map[int32]*partition{},
+		poke:     make(chan struct{}, 1),
+	}
+}
 
-// SetPositions installs how stage 1 learns whether a partition is read to its end.
-func (p *PreAgg) SetPositions(f PositionsFunc) { p.positions = f }
+// Health reports the state of stage 1's two links to Kafka.
+func (p *PreAgg) Health() []retry.State { return []retry.State{p.group.State(), p.sends.State()} }
 
-// partition is one input partition's stage-1 state. mu guards everything below it; the
-// partition's Goka goroutine and the flusher are the only users.
+// Run consumes the input until ctx is done. Faults of the broker are waited out: the consumer
+// group rejoins with backoff and failed flushes are retried, each logged at its state changes
+// only. On return every partition has been handed over (its last flush sent and committed, or,
+// if Kafka could not be reached in time, left to be read again by its next owner).
+func (p *PreAgg) Run(ctx context.Context) error {
+	decodeCtx, stopDecoders := context.WithCancel(context.Background())
+	flushCtx, stopFlusher := context.WithCancel(context.Background())
+	var bg errgroup.Group
+	bg.Go(func() error { return p.decoders.Run(decodeCtx) })
+	bg.Go(func() error { p.flushLoop(flushCtx); return nil })
+	bg.Go(func() error {
+		for err := range p.io.Group.Errors() {
+			// Fetch and commit errors of a live session: sarama retries them itself; the
+			// session ends (and Consume is retried below) if they persist.
+			p.group.Fail(err)
+		}
+		return nil
+	})
+
+	topics := []string{string(p.cfg.Input)}
+	for attempt := 1; ctx.Err() == nil; {
+		err := p.io.Group.Consume(ctx, topics, p)
+		if ctx.Err() != nil {
+			break
+		}
+		if err != nil {
+			if errors.Is(err, sarama.ErrClosedConsumerGroup) {
+				break
+			}
+			p.group.Fail(fmt.Errorf("join %s: %w", p.cfg.Names.PreAgg, err))
+			retry.DefaultBackoff.Sleep(ctx, attempt)
+			attempt++
+			continue
+		}
+		attempt = 1
+	}
+	// Every claim has been handed over when Consume returns; leave the group, then stop.
+	closeErr := p.io.Group.Close()
+	stopFlusher()
+	stopDecoders()
+	_ = bg.Wait()
+	if closeErr != nil && !errors.Is(closeErr, sarama.ErrClosedConsumerGroup) {
+		p.log.Warn("leaving the consumer group", "error", closeErr)
+	}
+	return errors.Join(p.io.Partials.Finish(), p.io.DeadLetters.Finish())
+}
+
+// Setup is called by sarama when a session starts; nothing to do: each claim sets itself up.
+func (p *PreAgg) Setup(sess sarama.ConsumerGroupSession) error {
+	p.group.OK()
+	claims := sess.Claims()[string(p.cfg.Input)]
+	p.log.Info("partitions assigned", "partitions", claims, "generation", sess.GenerationID())
+	return nil
+}
+
+// Cleanup is called by sarama after every claim of a session has returned.
+func (p *PreAgg) Cleanup(sarama.ConsumerGroupSession) error { return nil }
+
+// ConsumeClaim reads one partition for one session: it continues the partition's state if this
+// process read it last and nothing else moved its committed offset, reads and counts frames
+// until the session ends, then hands the partition over.
+func (p *PreAgg) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
+	pt := p.partition(claim.Partition())
+	c := &liveClaim{sess: sess, topic: claim.Topic(), initial: claim.InitialOffset(), handedOver: make(chan struct{})}
+	from := pt.begin(c, p)
+	p.read(sess.Context(), pt, claim.Messages(), from)
+	p.handOver(pt, c)
+	return nil
+}
+
+func (p *PreAgg) partition(id int32) *partition {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pt := p.parts[id]
+	if pt == nil {
+		pt = &partition{id: id, durable: -1, room: make(chan struct{})}
+		p.parts[id] = pt
+	}
+	return pt
+}
+
+// partitions returns every partition this process has state for, in id order.
+func (p *PreAgg) partitions() []*partition {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pts := make([]*partition, 0, len(p.parts))
+	for _, pt := range p.parts {
+		pts = append(pts, pt)
+	}
+	sort.Slice(pts, func(i, j int) bool { return pts[i].id < pts[j].id })
+	return pts
+}
+
+func (p *PreAgg) wake() {
+	select {
+	case p.poke <- struct{}{}:
+	default:
+	}
+}
+
+// partition is one input partition's stage-1 state. It lives as long as the process, across
+// sessions, so that a partition this process gets back after an outage continues where it was
+// instead of counting again what it had already sent. mu guards every field but id; the
+// partition's reader, the flusher and the claim's hand-over are its users.
 type partition struct {
-	id  int32
-	dec codec.FrameDecoder
+	id int32
 
-	mu        sync.Mutex
-	session   context.Context // the Goka session of the latest callback; nil before any
-	src       *engine.Source
-	windows   map[window.Key]*partial
-	dead      []codec.DeadLetter
-	commits   []heldCommit
-	first     int64 // smallest offset counted since the last flush, -1 if none
-	last      int64
-	read      int64 // largest offset read in this process, -1 if none
-	lastFrame time.Time
-	settled   bool // the clock was flushed after the partition went idle
+	mu      sync.Mutex
+	src     *engine.Source
+	windows map[window.Key]*partial
+	dead    []codec.DeadLetter
+	// first and last are the offsets counted since the last take (first -1: none); last stays
+	// after a take, so a flush that only settles held frames repeats it.
+	first, last int64
+	read        int64 // largest offset applied, or the claim's initial offset - 1
+	pending     int   // frames applied since the last take
+	decoding    int   // frames read and not yet applied
+	lastFrame   time.Time
+	settled     bool // the guard was flushed after the partition went idle
+	// gen changes when the state is reset: a batch of an older generation is not retried.
+	gen uint64
+	// durable is the offset below which every record's contribution was acknowledged
+	// downstream: what may be committed. -1 before the partition's first claim. Between
+	// claims, src has seen exactly the records below it (the hand-over either flushed
+	// everything read or reset the state to it).
+	durable   int64
 	precision uint8
+	claim     *liveClaim // nil between claims
+	// unacked is a batch taken and not yet acknowledged (sent again until it is, in order).
+	unacked  *batch
+	failures int
+	retryAt  time.Time
+	// hwm is the latest high-water mark asked for, at hwmAt.
+	hwm   int64
+	hwmAt time.Time
+	// room is closed when a take makes room for the reader (it waits while too much is pending).
+	room chan struct{}
+}
+
+// liveClaim is a partition's claim in the current session.
+type liveClaim struct {
+	sess    sarama.ConsumerGroupSession
+	topic   string
+	initial int64
+	// ending: the session is over and reading stopped; the next flush settles and hands over.
+	ending bool
+	// handedOver is closed when the closing flush of this claim was acknowledged.
+	handedOver chan struct{}
+	closedOnce sync.Once
 }
 
 type partial struct {
@@ -71,90 +246,43 @@ type partial struct {
 	frames int64
 }
 
-type heldCommit struct {
-	offset int64
-	done   func(error)
-}
-
-// NewPreAgg returns stage 1 writing partials through partials and dead letters through dlq.
-// stage2Partitions is the partition count of the partials topic.
-func NewPreAgg(cfg Config, stage2Partitions int, partials, dlq Emitter) *PreAgg {
-	return &PreAgg{
-		cfg:      cfg,
-		partials: partials,
-		dlq:      dlq,
-		ctlKeys:  ControlKeys(stage2Partitions),
-		parts:    map[int32]*partition{},
-		assigned: map[int32]bool{},
-		poke:     make(chan struct{}, 1),
-	}
-}
-
-// Graph is stage 1's Goka group: a stateless reader of the input topic as raw bytes (a
-// codec error would stop Goka; a bad frame must become a dead letter instead).
-func (p *PreAgg) Graph() *goka.GroupGraph {
-	return goka.DefineGroup(p.cfg.Names.PreAgg, goka.Input(p.cfg.Input, codec.Bytes{}, p.onFrame))
-}
-
-// Options are the processor options stage 1 needs beyond the Kafka ones.
-func (p *PreAgg) Options() []goka.ProcessorOption {
-	return []goka.ProcessorOption{goka.WithRebalanceCallback(p.onAssign)}
-}
-
-// onAssign learns the partitions of a new generation, so the flusher marks every assigned
-// partition, including one that never receives a frame (it must report itself idle, or stage
-// 2 would wait for it forever).
-func (p *PreAgg) onAssign(a goka.Assignment) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.assigned = map[int32]bool{}
-	for id := range a {
-		p.assigned[id] = true
-		p.partitionLocked(id)
-	}
-}
-
-func (p *PreAgg) partition(id int32) *partition {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.partitionLocked(id)
-}
-
-func (p *PreAgg) partitionLocked(id int32) *partition {
-	pt := p.parts[id]
-	if pt == nil {
-		pt = &partition{id: id, windows: map[window.Key]*partial{}, first: -1, read: -1, lastFrame: time.Now(), precision: p.cfg.Engine.Precision}
-		pt.src = engine.NewSource(id, p.cfg.Engine.Granularities, p.cfg.Engine.Clock, pt)
-		p.parts[id] = pt
-	}
-	return pt
-}
-
-func (p *PreAgg) onFrame(ctx goka.Context, msg any) {
-	pt := p.partition(ctx.Partition())
-	line, _ := msg.([]byte)
-	off := ctx.Offset()
-	// Decoding needs no lock: only this partition's goroutine uses pt.dec.
-	f := engine.Decode(&pt.dec, off, line)
-	commit := ctx.DeferCommit()
-
+// begin prepares the partition for claim c and returns the first offset to count. Records
+// below the partition's durable offset were sent downstream by this process already: they are
+// skipped, and committed at once, whatever offset the group had committed (a commit lost to an
+// outage would otherwise count them twice), and the clock continues where it was.
+func (pt *partition) begin(c *liveClaim, p *PreAgg) int64 {
 	pt.mu.Lock()
-	if s := ctx.Context(); pt.session != s {
-		pt.session = s
-		go func() { <-s.Done(); p.wake() }() // revoked: flush at once, the rebalance waits for us
+	defer pt.mu.Unlock()
+	pt.claim = c
+	pt.lastFrame = p.now()
+	if pt.durable < 0 || c.initial > pt.durable {
+		// New to this process, or another owner went further: start at the committed offset.
+		pt.resetLocked(p, c.initial)
+		return c.initial
 	}
-	pt.src.Add(f)
-	if pt.first < 0 {
-		pt.first = off
+	if pt.durable > c.initial {
+		p.log.Info("partition continues past its committed offset: records up to its last acknowledged flush are counted already",
+			"partition", pt.id, "committed", c.initial, "from", pt.durable)
 	}
-	pt.last, pt.read = off, max(pt.read, off)
-	pt.lastFrame, pt.settled = time.Now(), false
-	pt.commits = append(pt.commits, heldCommit{offset: off, done: commit})
-	full := len(pt.commits) >= p.cfg.MaxPending
-	pt.mu.Unlock()
-	if full {
-		p.wake()
-	}
+	c.sess.MarkOffset(c.topic, pt.id, pt.durable, "")
+	return pt.durable
+}
+
+// resetLocked starts the partition afresh at offset next: a new clock, nothing pending.
+func (pt *partition) resetLocked(p *PreAgg, next int64) {
+	pt.src = engine.NewSource(pt.id, p.cfg.Engine.Granularities, p.cfg.Engine.Clock, pt)
+	pt.windows, pt.dead, pt.unacked = map[window.Key]*partial{}, nil, nil
+	pt.first, pt.last, pt.read, pt.pending = -1, next-1, next-1, 0
+	pt.settled, pt.failures, pt.retryAt = false, 0, time.Time{}
+	pt.durable = max(pt.durable, next)
+	pt.precision = p.cfg.Engine.Precision
+	pt.gen++
+	pt.freeRoomLocked()
+}
+
+func (pt *partition) freeRoomLocked() {
+	close(pt.room)
+	pt.room = make(chan struct{})
 }
 
 // Accept and Reject make a partition the engine.Sink of its Source (called under pt.mu).
@@ -173,230 +301,32 @@ func (pt *partition) Accept(_ int64, h uint64, keys []window.Key) {
 
 func (pt *partition) Reject(d codec.DeadLetter) { pt.dead = append(pt.dead, d) }
 
-func (p *PreAgg) wake() {
-	select {
-	case p.poke <- struct{}{}:
-	default:
-	}
-}
-
-// Run flushes every FlushInterval, when a partition has MaxPending frames, and when a session
-// ends, until ctx is done; then it flushes once more. It returns the first emit error (the
-// processor is stopped through the held commits by then).
-func (p *PreAgg) Run(ctx context.Context) error {
-	t := time.NewTicker(p.cfg.FlushInterval)
+// handOver ends a claim: the next flush settles what the bit-flip guard holds and sends
+// everything; once Kafka acknowledged it, its offsets are committed and the partition can go
+// to its next owner with nothing counted twice. If that takes longer than HandoverTimeout
+// (Kafka unreachable), the unsent work is dropped instead: it was never committed, so the next
+// owner reads it again, and nothing is lost.
+func (p *PreAgg) handOver(pt *partition, c *liveClaim) {
+	pt.mu.Lock()
+	c.ending = true
+	pt.mu.Unlock()
+	p.wake()
+	t := time.NewTimer(p.cfg.HandoverTimeout)
 	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return p.flushAll(true)
-		case <-t.C:
-		case <-p.poke:
-		}
-		if err := p.flushAll(false); err != nil {
-			return err
-		}
+	done := false
+	select {
+	case <-c.handedOver:
+		done = true
+	case <-t.C:
 	}
-}
-
-func (p *PreAgg) flushAll(final bool) error {
-	p.mu.Lock()
-	ids := make([]int32, 0, len(p.parts))
-	for id := range p.parts {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	pts := make([]*partition, len(ids))
-	closing := make([]bool, len(ids))
-	for i, id := range ids {
-		pts[i], closing[i] = p.parts[id], final || !p.assigned[id]
-	}
-	p.mu.Unlock()
-	empty, err := p.flushMany(pts, closing)
-	p.mu.Lock()
-	for i, id := range ids {
-		if empty[i] && !p.assigned[id] {
-			delete(p.parts, id) // revoked and handed over: nothing left to send
-		}
-	}
-	p.mu.Unlock()
-	return err
-}
-
-type batch struct {
-	windows map[window.Key]*partial
-	dead    []codec.DeadLetter
-	release []heldCommit
-	first   int64
-	last    int64
-	mark    Mark
-}
-
-// flushMany sends the partitions' partials and dead letters, waits for Kafka to acknowledge
-// them, broadcasts each partition's mark, waits again, and then releases the commits of the
-// frames the flush covered. All partitions go in one round, so a flush costs two producer
-// round trips however many partitions the instance owns. It reports, per partition, whether
-// nothing was left pending.
-func (p *PreAgg) flushMany(pts []*partition, closing []bool) (empty []bool, err error) {
-	batches := make([]batch, len(pts))
-	var release []heldCommit
-	atEnd := p.readToEnd(pts)
-	for i, pt := range pts {
-		batches[i] = pt.take(p.cfg.IdleTimeout, closing[i], atEnd[i])
-		release = append(release, batches[i].release...)
-	}
-	var promises []*goka.Promise
-	emit := func(e Emitter, key string, v any) {
-		pr, err := e.Emit(key, v)
-		if err != nil {
-			promises = append(promises, failedPromise(err))
-			return
-		}
-		promises = append(promises, pr)
-	}
-	for i, b := range batches {
-		keys := make([]window.Key, 0, len(b.windows))
-		for k := range b.windows {
-			keys = append(keys, k)
-		}
-		sort.Slice(keys, func(i, j int) bool { return keys[i].End() < keys[j].End() })
-		for _, k := range keys {
-			w := b.windows[k]
-			emit(p.partials, k.String(), &Partial{Partition: pts[i].id, First: b.first, Last: b.last, Frames: w.frames, Sketch: w.sketch})
-		}
-		for _, d := range b.dead {
-			emit(p.dlq, fmt.Sprintf("%d/%d", d.Partition, d.Offset), d)
-		}
-	}
-	empty = make([]bool, len(pts))
-	if err := wait(promises); err != nil {
-		return empty, p.fail(release, fmt.Errorf("send partials: %w", err))
-	}
-	// The marks follow the partials they cover: a stage-2 partition sees a window's partial
-	// before the watermark that closes it.
-	promises = promises[:0]
-	for _, b := range batches {
-		for _, k := range p.ctlKeys {
-			m := b.mark
-			emit(p.partials, k, &m)
-		}
-	}
-	if err := wait(promises); err != nil {
-		return empty, p.fail(release, fmt.Errorf("send marks: %w", err))
-	}
-	for _, c := range release {
-		c.done(nil)
-	}
-	for i, pt := range pts {
-		pt.mu.Lock()
-		empty[i] = len(pt.commits) == 0
-		pt.mu.Unlock()
-	}
-	return empty, nil
-}
-
-// readToEnd tells, per partition, whether everything in it has been read (by this process, or
-// committed by the group before): a partition with a backlog is never idle, however long it
-// waits for a rebalance or a slow start. If the positions cannot be read, none is.
-func (p *PreAgg) readToEnd(pts []*partition) []bool {
-	out := make([]bool, len(pts))
-	// Only a partition without frames for the idle timeout can be idle: ask Kafka about
-	// those alone, so a busy instance makes no extra requests per flush.
-	var ids []int32
-	var quiet []int
-	for i, pt := range pts {
-		pt.mu.Lock()
-		q := time.Since(pt.lastFrame) >= p.cfg.IdleTimeout
-		pt.mu.Unlock()
-		if q {
-			ids, quiet = append(ids, pt.id), append(quiet, i)
-		}
-	}
-	if len(ids) == 0 {
-		return out
-	}
-	if p.positions == nil {
-		for _, i := range quiet {
-			out[i] = true
-		}
-		return out
-	}
-	hwm, committed, err := p.positions(ids)
-	if err != nil {
-		return out
-	}
-	for _, i := range quiet {
-		pt := pts[i]
-		pt.mu.Lock()
-		next := max(pt.read+1, committed[pt.id])
-		pt.mu.Unlock()
-		out[i] = next >= hwm[pt.id]
-	}
-	return out
-}
-
-// take swaps out what a flush sends, under the partition's lock. A partition is idle when it
-// was read to its end and no frame arrived for idleTimeout.
-func (pt *partition) take(idleTimeout time.Duration, closing, atEnd bool) batch {
 	pt.mu.Lock()
 	defer pt.mu.Unlock()
-	idle := atEnd && time.Since(pt.lastFrame) >= idleTimeout
-	revoked := pt.session != nil && pt.session.Err() != nil
-	if (idle && !pt.settled) || revoked || closing {
-		// End of input, a rebalance or shutdown: settle the frames the bit-flip guard holds,
-		// so their commits can be released and nothing waits for frames that won't come.
-		pt.src.Flush()
-		pt.settled = idle
+	pt.claim = nil
+	if done {
+		return
 	}
-	b := batch{windows: pt.windows, dead: pt.dead, first: pt.first, last: pt.last}
-	pt.windows, pt.dead, pt.first = map[window.Key]*partial{}, nil, -1
-	// Commits may go up to, not past, the oldest frame still held by the guard.
-	cut := len(pt.commits)
-	if oldest, ok := pt.src.OldestHeld(); ok {
-		cut = sort.Search(len(pt.commits), func(i int) bool { return pt.commits[i].offset >= oldest })
-	}
-	b.release = pt.commits[:cut:cut]
-	pt.commits = append([]heldCommit(nil), pt.commits[cut:]...)
-	b.mark = Mark{Partition: pt.id, Watermark: pt.src.Watermark(), MaxTS: pt.src.MaxTS(), Idle: idle}
-	if b.mark.Watermark == math.MinInt64 {
-		b.mark.MaxTS = math.MinInt64
-	}
-	return b
-}
-
-// fail stops the processor: a commit released with an error shuts Goka down, so the frames
-// of a flush that did not reach Kafka are read again after the restart.
-func (p *PreAgg) fail(release []heldCommit, err error) error {
-	if len(release) > 0 {
-		release[0].done(err)
-	}
-	return err
-}
-
-func wait(ps []*goka.Promise) error {
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-	)
-	wg.Add(len(ps))
-	for _, pr := range ps {
-		pr.Then(func(err error) {
-			if err != nil {
-				mu.Lock()
-				if first == nil {
-					first = err
-				}
-				mu.Unlock()
-			}
-			wg.Done()
-		})
-	}
-	wg.Wait()
-	return first
-}
-
-func failedPromise(err error) *goka.Promise {
-	_, finish := goka.NewPromiseWithFinisher()
-	return finish(nil, err)
+	lost := pt.read + 1 - max(pt.durable, 0)
+	p.log.Warn("partition handed over without its last flush: Kafka did not acknowledge it in time; its next owner reads the uncommitted records again",
+		"partition", pt.id, "timeout", p.cfg.HandoverTimeout, "records", lost, "from", pt.durable)
+	pt.resetLocked(p, pt.durable)
 }

@@ -1,190 +1,19 @@
 package processor
 
 import (
-	"context"
-	"fmt"
+	"bufio"
+	"bytes"
+	"os"
 	"slices"
-	"sync"
-	"sync/atomic"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/lovoo/goka"
-	"github.com/lovoo/goka/tester"
-
 	"github.com/kuniq/kuniq/codec"
 	"github.com/kuniq/kuniq/engine"
-	"github.com/kuniq/kuniq/internal/testkit"
 	"github.com/kuniq/kuniq/sketch"
 	"github.com/kuniq/kuniq/window"
 )
-
-// stage1 is one PreAgg under Goka's tester, its emitters the tester's (non-flushing: a
-// flushing emitter would wait for commits that only the flusher itself releases).
-type stage1 struct {
-	t        *testing.T
-	tt       *tester.Tester
-	cfg      Config
-	pa       *PreAgg
-	partials *tester.QueueTracker
-	dlq      *tester.QueueTracker
-	marks    *countingEmitter
-	stopProc func()
-	stopRun  func() error
-}
-
-// stage1Config flushes after every frame (MaxPending 1): the tester's Consume returns only once
-// the frame's commit is released. Confirm is 1 so that the first frame anchors the clock at
-// once; with 8 the first Consume would wait for frames it does not let through.
-func stage1Config() Config {
-	cfg := testConfig()
-	cfg.MaxPending = 1
-	cfg.FlushInterval = 5 * time.Millisecond
-	cfg.IdleTimeout = time.Hour
-	cfg.Engine.Clock.Confirm = 1
-	return cfg
-}
-
-// countingEmitter counts the marks sent through it: one per flush per control key.
-type countingEmitter struct {
-	Emitter
-	marks atomic.Int64
-}
-
-func (e *countingEmitter) Emit(key string, msg any) (*goka.Promise, error) {
-	if _, ok := msg.(*Mark); ok {
-		defer e.marks.Add(1)
-	}
-	return e.Emitter.Emit(key, msg)
-}
-
-func newStage1(t *testing.T, cfg Config, runFlusher bool) *stage1 {
-	t.Helper()
-	tt := tester.New(t)
-	emitter := func(topic goka.Stream, c goka.Codec) *goka.Emitter {
-		e, err := goka.NewEmitter(nil, topic, c, goka.WithEmitterTester(tt), goka.WithEmitterProducerBuilder(tt.ProducerBuilder()))
-		if err != nil {
-			t.Fatalf("NewEmitter(%s): %v", topic, err)
-		}
-		return e
-	}
-	pe, de := emitter(cfg.Names.Partials, PartialsCodec{}), emitter(cfg.DeadLetter, codec.DeadLetterCodec{})
-	s := &stage1{t: t, tt: tt, cfg: cfg, marks: &countingEmitter{Emitter: pe}}
-	s.pa = NewPreAgg(cfg, 1, s.marks, de)
-	proc, err := goka.NewProcessor(nil, s.pa.Graph(), append(s.pa.Options(), goka.WithTester(tt))...)
-	if err != nil {
-		t.Fatalf("NewProcessor: %v", err)
-	}
-	s.partials = tt.NewQueueTracker(string(cfg.Names.Partials))
-	s.dlq = tt.NewQueueTracker(string(cfg.DeadLetter))
-
-	pctx, pcancel := context.WithCancel(context.Background())
-	perr := make(chan error, 1)
-	go func() { perr <- proc.Run(pctx) }()
-	var once sync.Once
-	s.stopProc = func() {
-		once.Do(func() {
-			pcancel()
-			select {
-			case <-perr:
-			case <-time.After(10 * time.Second):
-				t.Error("stage 1 processor did not stop")
-			}
-		})
-	}
-	rctx, rcancel := context.WithCancel(context.Background())
-	rerr := make(chan error, 1)
-	if runFlusher {
-		go func() { rerr <- s.pa.Run(rctx) }()
-	} else {
-		rerr <- nil
-	}
-	var ronce sync.Once
-	var runErr error
-	s.stopRun = func() error {
-		ronce.Do(func() {
-			rcancel()
-			select {
-			case runErr = <-rerr:
-			case <-time.After(10 * time.Second):
-				t.Error("stage 1 flusher did not stop")
-			}
-		})
-		return runErr
-	}
-	// The flusher first (its last flush settles and releases everything held), then the
-	// processor, whose shutdown waits for those commits; then the emitters.
-	t.Cleanup(func() {
-		if err := s.stopRun(); err != nil {
-			t.Errorf("flusher: %v", err)
-		}
-		s.stopProc()
-		if err := pe.Finish(); err != nil {
-			t.Errorf("partials emitter: %v", err)
-		}
-		if err := de.Finish(); err != nil {
-			t.Errorf("dead-letter emitter: %v", err)
-		}
-	})
-	return s
-}
-
-// consume feeds one frame and fails the test if its commit is not released in time.
-func (s *stage1) consume(key string, line []byte) {
-	s.t.Helper()
-	done := make(chan struct{})
-	go func() { defer close(done); s.tt.Consume(string(s.cfg.Input), key, line) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		s.t.Fatalf("Consume(%.60q) did not return: its commit was never released", line)
-	}
-}
-
-type partialsOut struct {
-	partials map[window.Key][]*Partial
-	marks    []*Mark
-	order    []any // every record, in topic order
-}
-
-func (s *stage1) drainPartials() partialsOut {
-	s.t.Helper()
-	out := partialsOut{partials: map[window.Key][]*Partial{}}
-	ctl := ControlKeys(1)[0]
-	for {
-		key, v, ok := s.partials.Next()
-		if !ok {
-			return out
-		}
-		out.order = append(out.order, v)
-		switch m := v.(type) {
-		case *Partial:
-			k, err := window.ParseKey(key)
-			if err != nil {
-				s.t.Fatalf("partial under key %q: %v", key, err)
-			}
-			out.partials[k] = append(out.partials[k], m)
-		case *Mark:
-			if key != ctl {
-				s.t.Errorf("mark under key %q, want the control key %q", key, ctl)
-			}
-			out.marks = append(out.marks, m)
-		default:
-			s.t.Fatalf("unexpected %T on the partials topic", v)
-		}
-	}
-}
-
-func (s *stage1) drainDLQ() []codec.DeadLetter {
-	var ds []codec.DeadLetter
-	for {
-		_, v, ok := s.dlq.Next()
-		if !ok {
-			return ds
-		}
-		ds = append(ds, v.(codec.DeadLetter))
-	}
-}
 
 // collect is an engine.Output keeping the latest record per window and every dead letter.
 type collect struct {
@@ -195,79 +24,105 @@ type collect struct {
 func (c *collect) Result(r codec.Result)         { c.results[r.Key()] = r }
 func (c *collect) DeadLetter(d codec.DeadLetter) { c.dead = append(c.dead, d) }
 
-// TestPreAggSample runs challenge frames and malformed ones through stage 1 with its flusher
-// and checks its output against `kuniq count`'s engine over the same frames: per window, the
-// partials' frames add up to the count and their union estimates the same uniques; every
-// malformed frame is a dead letter with its reason; marks follow the partials.
+func readLines(t testing.TB, path string) [][]byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var lines [][]byte
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		lines = append(lines, bytes.Clone(sc.Bytes()))
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return lines
+}
+
+// TestPreAggSample runs challenge frames and malformed ones through one partition of stage 1,
+// decoded on three goroutines and flushed at random points, and checks its output against
+// `kuniq count`'s engine over the same frames: per window the partials' frames add up to the
+// count and their union estimates the same uniques; every malformed frame is a dead letter
+// with its reason; marks follow the partials; the committed offset is the end.
 func TestPreAggSample(t *testing.T) {
-	lines := testkit.SampleLines(t)
+	lines := readLines(t, "../testdata/challenge-sample-1000.jsonl")
 	if testing.Short() {
 		lines = lines[:200]
 	}
+	cfg := stage1Config()
+	cfg.MaxFrameBytes = 4096
 	bad := map[int][]byte{ // input offset -> malformed frame
 		3:   []byte(`not json`),
 		50:  []byte(`{"ts":1468244400}`),
 		51:  []byte(`{"uid":"8c568a5c86293989241"}`),
 		120: []byte(`{"ts":"soon","uid":"8c568a5c86293989241"}`),
-		121: {}, // an empty message
+		121: {},                                                                    // an empty message
+		122: nil,                                                                   // a tombstone
+		123: []byte(`{"ts":1468244400,"uid":"` + strings.Repeat("a", 5000) + `"}`), // over MaxFrameBytes
 	}
 	var input [][]byte
 	for _, l := range lines {
-		for bad[len(input)] != nil {
-			input = append(input, bad[len(input)])
+		for {
+			b, ok := bad[len(input)]
+			if !ok {
+				break
+			}
+			input = append(input, b)
 		}
 		input = append(input, l)
 	}
 
-	cfg := stage1Config()
 	want := &collect{results: map[window.Key]codec.Result{}}
 	c, err := engine.NewCounter(cfg.Engine, want)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var dec codec.FrameDecoder
 	for off, l := range input {
-		c.Add(engine.Decode(&dec, int64(off), l))
+		f := engine.Decode(&codec.FrameDecoder{}, int64(off), l)
+		if len(l) > cfg.MaxFrameBytes {
+			f = engine.Frame{Offset: int64(off), Line: l[:engine.TooLargeHead], Err: codec.ErrTooLarge}
+		}
+		c.Add(f)
 	}
 	c.Close()
 
-	s := newStage1(t, cfg, true)
-	for off, l := range input {
-		s.consume(fmt.Sprint(off), l)
+	s := newStage1(t, cfg)
+	cl := s.claim(1, 0, 0)
+	for i, l := range input {
+		cl.send(l)
+		if i%97 == 0 {
+			cl.applied()
+			s.flush()
+		}
 	}
-	if err := s.stopRun(); err != nil {
-		t.Fatalf("flusher: %v", err)
-	}
-	out := s.drainPartials()
+	cl.applied()
+	cl.end()
+	out := s.drain()
 
 	if len(out.partials) != len(want.results) {
 		t.Errorf("partials for %d windows, want %d (the engine's)", len(out.partials), len(want.results))
 	}
 	for k, w := range want.results {
 		ps := out.partials[k]
-		var frames int64
 		u, _ := sketch.New(cfg.Engine.Precision)
-		lastBySrc := map[int32]int64{}
 		for _, p := range ps {
-			frames += p.Frames
 			if err := u.Merge(p.Sketch); err != nil {
 				t.Fatal(err)
 			}
-			// Stage 2 counts a partial's frames only if its Last is new for its source.
-			if prev, ok := lastBySrc[p.Partition]; ok && p.Last <= prev {
-				t.Errorf("%s: partial Last %d after %d from source %d: stage 2 would drop its %d frames", k, p.Last, prev, p.Partition, p.Frames)
-			}
-			lastBySrc[p.Partition] = p.Last
 		}
-		if frames != w.Frames {
-			t.Errorf("%s: partials hold %d frames, want %d", k, frames, w.Frames)
+		if frames := stage2Frames(ps); frames != w.Frames {
+			t.Errorf("%s: stage 2 counts %d frames of its partials, want %d", k, frames, w.Frames)
 		}
 		if got := u.Estimate(); got != w.Uniques {
 			t.Errorf("%s: union of %d partials estimates %d uniques, want %d", k, len(ps), got, w.Uniques)
 		}
 	}
 
-	dead := s.drainDLQ()
+	dead := s.dead()
 	if len(dead) != len(want.dead) || len(dead) < len(bad) {
 		t.Errorf("%d dead letters, want %d (the engine's, at least the %d malformed)", len(dead), len(want.dead), len(bad))
 	}
@@ -277,10 +132,14 @@ func TestPreAggSample(t *testing.T) {
 			t.Errorf("dead letter %d = {%s %d/%d %.30q}, want {%s 0/%d %.30q}", i, g.Reason, g.Partition, g.Offset, g.Frame, w.Reason, w.Offset, w.Frame)
 		}
 	}
-	for off, l := range bad {
-		if !slices.ContainsFunc(dead, func(d codec.DeadLetter) bool { return d.Offset == int64(off) && d.Reason == codec.Reason(errOf(l)) }) {
-			t.Errorf("no dead letter for malformed frame %q at offset %d with reason %q", l, off, codec.Reason(errOf(l)))
+	wantReason := map[int]string{3: "syntax", 50: "no_uid", 51: "no_ts", 120: "bad_ts", 121: "syntax", 122: "null_value", 123: "too_large"}
+	for off, reason := range wantReason {
+		if !slices.ContainsFunc(dead, func(d codec.DeadLetter) bool { return d.Offset == int64(off) && d.Reason == reason }) {
+			t.Errorf("no dead letter %q for the malformed frame at offset %d", reason, off)
 		}
+	}
+	if d := dead[slices.IndexFunc(dead, func(d codec.DeadLetter) bool { return d.Reason == "too_large" })]; len(d.Frame) != engine.TooLargeHead {
+		t.Errorf("too_large dead letter keeps %d bytes, want its head of %d", len(d.Frame), engine.TooLargeHead)
 	}
 
 	// Marks: one per flush, after the partials it covers; the last record is a mark with the
@@ -291,12 +150,9 @@ func TestPreAggSample(t *testing.T) {
 	if _, ok := out.order[len(out.order)-1].(*Mark); !ok {
 		t.Errorf("last record on the partials topic is %T, want a mark after the partials", out.order[len(out.order)-1])
 	}
-	if n := s.marks.marks.Load(); int(n) != len(out.marks) {
-		t.Errorf("%d marks on the topic, %d emitted", len(out.marks), n)
-	}
 	var maxTS int64
 	for _, l := range input {
-		if f, err := dec.Decode(l); err == nil {
+		if f := engine.Decode(&codec.FrameDecoder{}, 0, l); f.Err == nil && len(l) <= cfg.MaxFrameBytes {
 			maxTS = max(maxTS, f.TS)
 		}
 	}
@@ -310,10 +166,289 @@ func TestPreAggSample(t *testing.T) {
 	if last.Partition != 0 || last.MaxTS != maxTS || last.Watermark != wantWM || last.Idle {
 		t.Errorf("last mark = %+v, want source 0, max ts %d, watermark %d, not idle", *last, maxTS, wantWM)
 	}
+	if off, _ := cl.sess.committed(0); off != int64(len(input)) {
+		t.Errorf("committed offset %d after the hand-over, want %d (everything)", off, len(input))
+	}
 }
 
-func errOf(line []byte) error {
-	var d codec.FrameDecoder
-	_, err := d.Decode(line)
-	return err
+// TestPreAggGuardHoldsCommits: a frame held by the bit-flip guard is neither counted nor
+// committed, and holds the committed offset back until it is settled.
+func TestPreAggGuardHoldsCommits(t *testing.T) {
+	cfg := stage1Config()
+	cfg.Engine.Clock.Confirm, cfg.Engine.Clock.Reject = 2, 3
+	s := newStage1(t, cfg)
+	cl := s.claim(1, 0, 0)
+	far := t0 + 86400 // a bit flip: a day ahead
+	steps := []struct {
+		name       string
+		ts         []int64
+		wantCommit int64
+		wantDead   []string
+		maxMarkTS  int64
+	}{
+		{"anchor", []int64{t0, t0 + 1, t0 + 2, t0 + 3}, 4, nil, t0 + 3},
+		{"far frame then fewer than Reject", []int64{far, t0 + 4, t0 + 5}, 4, nil, t0 + 5},
+		{"no new frames: still held", nil, 4, nil, t0 + 5},
+		{"the Reject-th frame rejects it", []int64{t0 + 6}, 8, []string{codec.ReasonJump}, t0 + 6},
+	}
+	var frames int64
+	for _, st := range steps {
+		cl.sendTS(st.ts...)
+		cl.applied()
+		s.flush()
+		if got, _ := cl.sess.committed(0); got != st.wantCommit {
+			t.Errorf("%s: committed offset %d, want %d", st.name, got, st.wantCommit)
+		}
+		out := s.drain()
+		for _, ps := range out.partials {
+			frames += stage2Frames(ps)
+		}
+		if len(out.marks) != 1 {
+			t.Errorf("%s: %d marks, want 1", st.name, len(out.marks))
+		}
+		for _, m := range out.marks {
+			if m.MaxTS > st.maxMarkTS {
+				t.Errorf("%s: mark max ts %d: the held frame moved time (want <= %d)", st.name, m.MaxTS, st.maxMarkTS)
+			}
+		}
+		var dead []string
+		for _, d := range s.dead() {
+			dead = append(dead, d.Reason)
+			if d.Offset != 4 || d.TS != far {
+				t.Errorf("%s: dead letter %+v, want the far frame (offset 4, ts %d)", st.name, d, far)
+			}
+		}
+		if !slices.Equal(dead, st.wantDead) {
+			t.Errorf("%s: dead letters %v, want %v", st.name, dead, st.wantDead)
+		}
+	}
+	// Every granularity counts each of the 7 good frames once: 7 frames x 6 windows.
+	if want := int64(7 * len(window.All)); frames != want {
+		t.Errorf("partials hold %d frame-windows, want %d", frames, want)
+	}
+	cl.end()
+}
+
+// TestPreAggSettleFlushLast: frames the guard held and a flush settles without new input (here
+// the hand-over) are sent in partials whose Last repeats the previous flush's. Stage 2 must
+// still count them: flushPosition ranks such a flush after the one before it.
+func TestPreAggSettleFlushLast(t *testing.T) {
+	cfg := stage1Config()
+	cfg.Engine.Clock.Confirm, cfg.Engine.Clock.FlushConfirm = 3, 2 // two jumped frames: held, then confirmed at the flush
+	s := newStage1(t, cfg)
+	cl := s.claim(1, 0, 0)
+	jump := t0 + 11*60 // beyond MaxJump (10 min), in the same hour
+	cl.sendTS(t0, t0+1, t0+2, t0+3, jump, jump)
+	cl.applied()
+	s.flush()
+	cl.end()
+	out := s.drain()
+	if n := stage2Frames(out.partials[hour0]); n != 6 {
+		t.Errorf("%s: stage 2 counts %d frames, want 6", hour0, n)
+	}
+	for k, ps := range out.partials {
+		var sent int64
+		for _, p := range ps {
+			sent += p.Frames
+		}
+		if n := stage2Frames(ps); n != sent {
+			t.Errorf("%s: stage 2 counts %d of the %d frames sent", k, n, sent)
+		}
+	}
+	if off, _ := cl.sess.committed(0); off != 6 {
+		t.Errorf("committed offset %d, want 6", off)
+	}
+}
+
+// TestPreAggRetriesInOrder: while Kafka fails, a partition's batch is kept and sent again, no
+// offset is committed, frames read meanwhile wait for the next batch, and once Kafka is back
+// stage 2 counts every frame exactly once.
+func TestPreAggRetriesInOrder(t *testing.T) {
+	cfg := stage1Config()
+	s := newStage1(t, cfg)
+	cl := s.claim(1, 0, 0)
+	cl.sendTS(t0, t0+1, t0+2)
+	cl.applied()
+	s.flush()
+	if off, _ := cl.sess.committed(0); off != 3 {
+		t.Fatalf("committed offset %d, want 3", off)
+	}
+	s.partials.setFail(func(string, any) error { return errBrokerDown })
+	cl.sendTS(t0+3, t0+4)
+	cl.applied()
+	for range 3 {
+		s.clock.advance(time.Minute) // past any backoff
+		s.flush()
+	}
+	if off, _ := cl.sess.committed(0); off != 3 {
+		t.Errorf("committed offset %d while Kafka fails, want still 3", off)
+	}
+	if st := s.pa.sends.State(); !st.Failing || st.Attempts != 3 {
+		t.Errorf("sends state %+v, want failing after 3 attempts", st)
+	}
+	cl.sendTS(t0 + 5) // read during the outage: waits for the next batch
+	cl.applied()
+	s.partials.setFail(nil)
+	s.clock.advance(time.Minute)
+	s.flush() // the kept batch (offsets 3-4)
+	if off, _ := cl.sess.committed(0); off != 5 {
+		t.Errorf("committed offset %d after the kept batch, want 5", off)
+	}
+	s.flush() // then the frame read meanwhile
+	if off, _ := cl.sess.committed(0); off != 6 {
+		t.Errorf("committed offset %d after the next batch, want 6", off)
+	}
+	if st := s.pa.sends.State(); st.Failing {
+		t.Errorf("sends state %+v, want recovered", st)
+	}
+	out := s.drain()
+	if n := stage2Frames(out.partials[minute0]); n != 6 {
+		t.Errorf("%s: stage 2 counts %d frames, want 6", minute0, n)
+	}
+	var lasts []int64
+	for _, p := range out.partials[minute0] {
+		lasts = append(lasts, p.Last)
+	}
+	if !slices.IsSorted(lasts) {
+		t.Errorf("partials of %s sent with Last %v, want in flush order", minute0, lasts)
+	}
+	cl.end()
+}
+
+// TestPreAggContinuesAfterLostCommit: a session ends after its flushes were acknowledged but
+// its commit was lost (the coordinator went away), so the partition comes back at an older
+// committed offset. The records this process sent already are skipped and committed at once:
+// nothing is counted twice.
+func TestPreAggContinuesAfterLostCommit(t *testing.T) {
+	s := newStage1(t, stage1Config())
+	cl := s.claim(1, 0, 0)
+	cl.sendTS(t0, t0+1, t0+2, t0+3)
+	cl.applied()
+	cl.end()
+	first := s.drain()
+
+	cl2 := s.claim(2, 0, 0) // the commit of offset 4 never reached Kafka
+	deadline := time.Now().Add(5 * time.Second)
+	for off, _ := cl2.sess.committed(0); off != 4; off, _ = cl2.sess.committed(0) {
+		if time.Now().After(deadline) {
+			t.Fatalf("new session committed %d, want 4 at once", off)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cl2.sendTS(t0, t0+1, t0+2, t0+3) // redelivered: skipped
+	cl2.c.next = 4
+	cl2.sendTS(t0 + 4)
+	cl2.applied()
+	cl2.end()
+	second := s.drain()
+	all := append(first.partials[minute0], second.partials[minute0]...)
+	if n := stage2Frames(all); n != 5 {
+		t.Errorf("%s: stage 2 counts %d frames over both sessions, want 5", minute0, n)
+	}
+	if off, _ := cl2.sess.committed(0); off != 5 {
+		t.Errorf("committed offset %d, want 5", off)
+	}
+}
+
+// TestPreAggHandoverTimeout: a claim ends while Kafka is down; after HandoverTimeout the
+// partition gives up its unsent work (never committed), so the next session reads it again and
+// stage 2 counts it once.
+func TestPreAggHandoverTimeout(t *testing.T) {
+	cfg := stage1Config()
+	cfg.HandoverTimeout = 50 * time.Millisecond
+	s := newStage1(t, cfg)
+	cl := s.claim(1, 0, 0)
+	cl.sendTS(t0, t0+1)
+	cl.applied()
+	s.flush()
+	s.partials.setFail(func(string, any) error { return errBrokerDown })
+	cl.sendTS(t0+2, t0+3)
+	cl.applied()
+	cl.end() // flushes fail until the hand-over gives up
+	if off, _ := cl.sess.committed(0); off != 2 {
+		t.Errorf("committed offset %d, want 2 (the last acknowledged flush)", off)
+	}
+	s.partials.setFail(nil)
+	cl2 := s.claim(2, 0, 2)
+	cl2.sendTS(t0+2, t0+3, t0+4)
+	cl2.applied()
+	cl2.end()
+	out := s.drain()
+	if n := stage2Frames(out.partials[minute0]); n != 5 {
+		t.Errorf("%s: stage 2 counts %d frames, want 5", minute0, n)
+	}
+	if off, _ := cl2.sess.committed(0); off != 5 {
+		t.Errorf("committed offset %d, want 5", off)
+	}
+}
+
+// TestPreAggIdle: a partition is idle only when it was read to its end (by the high-water mark
+// asked after its last frame) and had no frame for the idle timeout; its clock is settled then.
+func TestPreAggIdle(t *testing.T) {
+	cfg := stage1Config()
+	s := newStage1(t, cfg)
+	cl := s.claim(1, 0, 0)
+	cl.sendTS(t0, t0+1)
+	cl.applied()
+	idle := func() bool {
+		s.flush()
+		ms := s.drain().marks
+		if len(ms) != 1 {
+			t.Fatalf("%d marks, want 1", len(ms))
+		}
+		return ms[0].Idle
+	}
+	if idle() {
+		t.Error("idle right after a frame")
+	}
+	s.hwm.Store(int32(0), int64(5)) // a backlog the consumer has not fetched yet
+	s.clock.advance(cfg.IdleTimeout)
+	if idle() {
+		t.Error("idle with a backlog (read up to 2, high-water mark 5)")
+	}
+	s.hwm.Store(int32(0), int64(2))
+	s.clock.advance(time.Second)
+	if !idle() {
+		t.Error("not idle: read to its end, no frame for the idle timeout")
+	}
+	cl.sendTS(t0 + 2)
+	cl.applied()
+	if idle() {
+		t.Error("idle right after a new frame")
+	}
+	cl.end()
+}
+
+// TestPreAggBackpressure: while flushes cannot complete, a partition stops reading at about
+// twice MaxPending frames (plus the batch in hand) instead of buffering the backlog in memory.
+func TestPreAggBackpressure(t *testing.T) {
+	cfg := stage1Config()
+	cfg.MaxPending = 300
+	s := newStage1(t, cfg)
+	cl := s.claim(1, 0, 0)
+	pt := s.pa.partition(0)
+	readUpTo := func() int64 {
+		time.Sleep(100 * time.Millisecond)
+		pt.mu.Lock()
+		defer pt.mu.Unlock()
+		return pt.read
+	}
+	for range 1000 {
+		cl.sendTS(t0)
+	}
+	if got := readUpTo() + 1; got < int64(2*cfg.MaxPending) || got > int64(2*cfg.MaxPending+batchSize) {
+		t.Fatalf("read %d of 1000 records with no flush, want reading to stop at %d..%d", got, 2*cfg.MaxPending, 2*cfg.MaxPending+batchSize)
+	}
+	block := make(chan struct{})
+	s.partials.block = block
+	flushed := make(chan struct{})
+	go func() { defer close(flushed); s.flush() }() // takes what is pending, then waits for Kafka
+	cl.applied()                                    // room again: the rest is read
+	close(block)
+	<-flushed
+	s.partials.block = nil
+	cl.end()
+	if off, _ := cl.sess.committed(0); off != 1000 {
+		t.Errorf("committed offset %d, want 1000", off)
+	}
 }

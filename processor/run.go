@@ -4,13 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 
+	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
-	"github.com/lovoo/goka/storage"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/kuniq/kuniq/codec"
+	"github.com/kuniq/kuniq/internal/retry"
 	"github.com/kuniq/kuniq/kafka"
 )
 
@@ -18,7 +22,11 @@ import (
 // topics disagree on the partition count.
 var ErrPartitions = errors.New("processor: partition counts disagree")
 
-// Topology is the partition layout Run found or created.
+// ErrStateDir is returned, wrapped, when the state directory cannot hold stage 2's tables.
+var ErrStateDir = errors.New("processor: state directory unusable")
+
+// Topology is the partition layout Run found or created: the input's partition count, which
+// the partials topic, the table and the loop topic share.
 type Topology struct {
 	// Input is the input topic's partition count. The partials topic, the loop topic and the
 	// table have as many (Prepare creates them so or refuses to start), so it is also the
@@ -30,7 +38,7 @@ type Topology struct {
 // partials with the input's count) and refuses an input whose partition count disagrees with
 // the application's partials topic or table: the windows of a table are spread over its
 // partitions, so changing the count needs a new --app.
-func Prepare(cfg Config) (Topology, error) {
+func Prepare(ctx context.Context, cfg Config) (Topology, error) {
 	kc := cfg.Kafka
 	for _, t := range []kafka.Topic{
 		{Name: string(cfg.Input), Partitions: cfg.Partitions},
@@ -39,16 +47,16 @@ func Prepare(cfg Config) (Topology, error) {
 	} {
 		// An existing user topic may have any partition count; only the internal topics
 		// must match the input (checked below).
-		if err := kc.EnsureTopics(t); err != nil && !errors.Is(err, kafka.ErrPartitionMismatch) {
+		if err := kc.EnsureTopicsContext(ctx, t); err != nil && !errors.Is(err, kafka.ErrPartitionMismatch) {
 			return Topology{}, err
 		}
 	}
-	in, err := kc.PartitionCount(string(cfg.Input))
+	in, err := kc.PartitionCountContext(ctx, string(cfg.Input))
 	if err != nil {
 		return Topology{}, err
 	}
 	for _, internal := range []string{string(cfg.Names.Partials), string(cfg.Names.Table())} {
-		n, err := kc.PartitionCount(internal)
+		n, err := kc.PartitionCountContext(ctx, internal)
 		if err != nil {
 			return Topology{}, err
 		}
@@ -60,7 +68,7 @@ func Prepare(cfg Config) (Topology, error) {
 	}
 	// The internal topics, Goka's loop and table included: instances starting together would
 	// race to create them inside goka.NewProcessor, and the loser would fail.
-	if err := kc.EnsureTopics(
+	if err := kc.EnsureTopicsContext(ctx,
 		kafka.Topic{Name: string(cfg.Names.Partials), Partitions: in, Retention: kc.StreamRetention},
 		kafka.Topic{Name: cfg.Names.Loop(), Partitions: in, Retention: kc.StreamRetention},
 		kafka.Topic{Name: string(cfg.Names.Table()), Partitions: in, Compact: true},
@@ -70,67 +78,141 @@ func Prepare(cfg Config) (Topology, error) {
 	return Topology{Input: in}, nil
 }
 
-// Run runs the configured stages until ctx is done or one fails. Shutdown is graceful: stage 1
-// flushes what it holds and commits it before Run returns.
+// CheckStateDir makes sure stage 2 can keep its tables in dir before any group is joined: a
+// failure found only while recovering a partition would cost the whole group a rebalance.
+func CheckStateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("%w: %w", ErrStateDir, err)
+	}
+	f, err := os.CreateTemp(dir, ".kuniq-write-check-*")
+	if err != nil {
+		return fmt.Errorf("%w: %s is not writable: %w", ErrStateDir, dir, err)
+	}
+	_, werr := f.Write(make([]byte, 64<<10))
+	serr := f.Sync()
+	cerr := f.Close()
+	os.Remove(f.Name())
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		return fmt.Errorf("%w: cannot write to %s: %w", ErrStateDir, dir, err)
+	}
+	return nil
+}
+
+// Run runs the configured stages until ctx is done or one fails for good. Broker faults are
+// waited out; shutdown is graceful: stage 1 flushes what it holds and commits it before Run
+// returns. Health, if not nil, is filled with the stages' health trackers.
 func Run(ctx context.Context, cfg Config) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
-	top, err := Prepare(cfg)
+	if cfg.Stage == StageBoth || cfg.Stage == StageWindows {
+		if err := CheckStateDir(filepath.Join(cfg.StateDir, cfg.Names.App)); err != nil {
+			return err
+		}
+	}
+	top, err := Prepare(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	if cfg.Stage == StageBoth || cfg.Stage == StageWindows {
-		w := NewWindows(cfg, top.Input)
-		opts := append(cfg.Kafka.ProcessorOptions(),
-			goka.WithStorageBuilder(storage.DefaultBuilder(filepath.Join(cfg.StateDir, cfg.Names.App))))
-		proc, err := goka.NewProcessor(cfg.Kafka.Brokers, w.Graph(), append(opts, cfg.Options...)...)
-		if err != nil {
-			return fmt.Errorf("stage 2: %w", err)
-		}
-		g.Go(func() error { return wrap("stage 2 (window table)", proc.Run(gctx)) })
+		g.Go(func() error { return wrap("stage 2 (window table)", runWindows(gctx, cfg, top)) })
 	}
 	if cfg.Stage == StageBoth || cfg.Stage == StagePreAgg {
-		partials, err := goka.NewEmitter(cfg.Kafka.Brokers, cfg.Names.Partials, PartialsCodec{}, cfg.Kafka.EmitterOptions()...)
-		if err != nil {
-			return fmt.Errorf("stage 1 emitter: %w", err)
-		}
-		dlq, err := goka.NewEmitter(cfg.Kafka.Brokers, cfg.DeadLetter, codec.DeadLetterCodec{}, cfg.Kafka.EmitterOptions()...)
-		if err != nil {
-			return errors.Join(fmt.Errorf("stage 1 emitter: %w", err), partials.Finish())
-		}
-		pa := NewPreAgg(cfg, top.Input, partials, dlq)
-		positions, err := cfg.Kafka.NewPositions()
-		if err != nil {
-			return errors.Join(fmt.Errorf("stage 1 positions: %w", err), partials.Finish(), dlq.Finish())
-		}
-		defer positions.Close()
-		pa.SetPositions(func(parts []int32) (map[int32]int64, map[int32]int64, error) {
-			return positions.Get(string(cfg.Names.PreAgg), string(cfg.Input), parts)
-		})
-		opts := append(cfg.Kafka.ProcessorOptions(), pa.Options()...)
-		proc, err := goka.NewProcessor(cfg.Kafka.Brokers, pa.Graph(), append(opts, cfg.Options...)...)
-		if err != nil {
-			return errors.Join(fmt.Errorf("stage 1: %w", err), partials.Finish(), dlq.Finish())
-		}
-		g.Go(func() error {
-			// The flusher outlives the processor: Goka's shutdown waits for the held commits
-			// that only the flusher releases.
-			flushCtx, stopFlush := context.WithCancel(context.Background())
-			flushed := make(chan error, 1)
-			go func() { flushed <- pa.Run(flushCtx) }()
-			perr := proc.Run(gctx)
-			stopFlush()
-			ferr := <-flushed
-			return wrap("stage 1 (pre-aggregation)", errors.Join(perr, ferr, partials.Finish(), dlq.Finish()))
-		})
+		g.Go(func() error { return wrap("stage 1 (pre-aggregation)", runPreAgg(gctx, cfg, top)) })
 	}
 	err = g.Wait()
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		return nil
 	}
 	return err
+}
+
+// runPreAgg runs stage 1 on a sarama consumer group of its own.
+func runPreAgg(ctx context.Context, cfg Config, top Topology) error {
+	kc := cfg.Kafka
+	sc := kc.GroupSarama()
+	// Stage 1 is a plain consumer group: the sticky strategy moves as few partitions as
+	// possible when instances come and go (Goka's copartitioning is for stage 2's table).
+	sc.Consumer.Group.Rebalance.Strategy = nil
+	sc.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategySticky()}
+	// A partition's messages wait here while the previous ones are decoded: with room for a
+	// whole fetch, sarama sends the next fetch request while the decoders work on this one.
+	sc.ChannelBufferSize = 4 * batchSize * max(1, cfg.Decoders, runtime.GOMAXPROCS(0))
+	client, err := sarama.NewClient(kc.Brokers, sc)
+	if err != nil {
+		return fmt.Errorf("connect to %v: %w", kc.Brokers, err)
+	}
+	defer client.Close()
+	group, err := sarama.NewConsumerGroupFromClient(string(cfg.Names.PreAgg), client)
+	if err != nil {
+		return fmt.Errorf("consumer group %s: %w", cfg.Names.PreAgg, err)
+	}
+	partials, err := goka.NewEmitter(kc.Brokers, cfg.Names.Partials, PartialsCodec{}, kc.EmitterOptions()...)
+	if err != nil {
+		return errors.Join(fmt.Errorf("partials emitter: %w", err), group.Close())
+	}
+	dlq, err := goka.NewEmitter(kc.Brokers, cfg.DeadLetter, codec.DeadLetterCodec{}, kc.EmitterOptions()...)
+	if err != nil {
+		return errors.Join(fmt.Errorf("dead-letter emitter: %w", err), partials.Finish(), group.Close())
+	}
+	input := string(cfg.Input)
+	pa := NewPreAgg(cfg, top.Input, PreAggIO{
+		Group:       group,
+		Partials:    partials,
+		DeadLetters: dlq,
+		HighWater: func(p int32) (int64, error) {
+			return client.GetOffset(input, p, sarama.OffsetNewest)
+		},
+	})
+	return pa.Run(ctx)
+}
+
+// runWindows runs stage 2, a Goka processor, and starts it again whenever it stops for a
+// reason other than ctx or a broken invariant of its own: a broker outage ends Goka's consumer
+// group session and its producer's writes, and Goka gives up the processor then. Its table
+// survives in the state directory and the changelog, so a new processor recovers it quickly.
+func runWindows(ctx context.Context, cfg Config, top Topology) error {
+	log := cfg.logger().With("stage", "windows")
+	down := retry.NewOutage("stage 2: window table processor", log)
+	for attempt := 1; ; attempt++ {
+		w := NewWindows(cfg, top.Input)
+		opts := append(cfg.Kafka.ProcessorOptions(),
+			goka.WithStorageBuilder(tableStorage(filepath.Join(cfg.StateDir, cfg.Names.App), w.setFatal)))
+		opts = append(opts, cfg.Options...)
+		proc, err := goka.NewProcessor(cfg.Kafka.Brokers, w.Graph(), opts...)
+		if err == nil {
+			running := watchRunning(ctx, proc, down)
+			err = proc.Run(ctx)
+			running()
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if ferr := w.Fatal(); ferr != nil {
+			return ferr
+		}
+		if err == nil {
+			err = errors.New("processor stopped")
+		}
+		down.Fail(err)
+		retry.DefaultBackoff.Sleep(ctx, min(attempt, 6))
+	}
+}
+
+// watchRunning reports the processor healthy once it runs (every partition recovered); the
+// returned func stops watching.
+func watchRunning(ctx context.Context, proc *goka.Processor, down *retry.Outage) func() {
+	wctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if proc.WaitForReadyContext(wctx) == nil && wctx.Err() == nil {
+			down.OK()
+		}
+	}()
+	return func() { stop(); wg.Wait() }
 }
 
 func wrap(what string, err error) error {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/lovoo/goka"
@@ -21,13 +22,32 @@ type Windows struct {
 	inputs  int // input partitions: one not heard from yet holds every window open
 	ctlKeys []string
 	now     func() time.Time
+	fatal   atomic.Pointer[error]
 }
 
 // NewWindows returns stage 2 for an input of the given number of partitions; the partials
-// topic and the table have as many (Topology).
+// topic, the loop topic and the table have as many (Topology).
 func NewWindows(cfg Config, partitions int) *Windows {
 	return &Windows{cfg: cfg, inputs: partitions, ctlKeys: ControlKeys(partitions), now: time.Now}
 }
+
+// Fatal returns the broken invariant that stopped the processor, if one did: such a stop is
+// not a fault of Kafka's to wait out, and the process must exit with it.
+func (w *Windows) Fatal() error {
+	if e := w.fatal.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
+
+// fail stops the processor for a broken invariant (ctx.Fail panics out of the callback).
+func (w *Windows) fail(ctx goka.Context, err error) {
+	w.setFatal(err)
+	ctx.Fail(err)
+}
+
+// setFatal records the first error the processor must not be restarted after.
+func (w *Windows) setFatal(err error) { w.fatal.CompareAndSwap(nil, &err) }
 
 // Graph is stage 2's Goka group.
 func (w *Windows) Graph() *goka.GroupGraph {
@@ -46,7 +66,7 @@ func (w *Windows) onPartials(ctx goka.Context, msg any) {
 	case *Mark:
 		w.mark(ctx, m)
 	default:
-		ctx.Fail(fmt.Errorf("unexpected %T on %s", msg, w.cfg.Names.Partials))
+		w.fail(ctx, fmt.Errorf("unexpected %T on %s", msg, w.cfg.Names.Partials))
 	}
 }
 
@@ -87,7 +107,7 @@ func (w *Windows) onCommand(ctx goka.Context, msg any) {
 func (w *Windows) ack(ctx goka.Context, op Op) {
 	k, err := window.ParseKey(ctx.Key())
 	if err != nil {
-		ctx.Fail(fmt.Errorf("command to key %q: %w", ctx.Key(), err))
+		w.fail(ctx, fmt.Errorf("command to key %q: %w", ctx.Key(), err))
 	}
 	ctx.Loopback(w.ctlKeys[ctx.Partition()], &Command{Op: op, Window: k})
 }
@@ -97,7 +117,7 @@ func (w *Windows) ack(ctx goka.Context, op Op) {
 func (w *Windows) merge(ctx goka.Context, p *Partial) {
 	key, err := window.ParseKey(ctx.Key())
 	if err != nil {
-		ctx.Fail(fmt.Errorf("partial under key %q: %w", ctx.Key(), err))
+		w.fail(ctx, fmt.Errorf("partial under key %q: %w", ctx.Key(), err))
 	}
 	st, _ := ctx.Value().(*WindowState)
 	created := st == nil
@@ -110,7 +130,7 @@ func (w *Windows) merge(ctx goka.Context, p *Partial) {
 	}
 	if err := st.Sketch.Merge(p.Sketch); err != nil {
 		// Precision differs from the table's: a misconfigured instance. Stop, do not mix.
-		ctx.Fail(fmt.Errorf("window %s: %w (is another instance running with a different --precision?)", key, err))
+		w.fail(ctx, fmt.Errorf("window %s: %w (is another instance running with a different --precision?)", key, err))
 	}
 	upto, seen := st.Upto[p.Partition]
 	pos := flushPosition(p)

@@ -53,7 +53,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// Retention forever: history replays from this topic, and the broker would otherwise delete
 	// it after its default 7 days. An existing topic keeps its partition count: ingest only adds
 	// frames to it, so a mismatch with --partitions is not an error here.
-	err = cfg.Kafka.EnsureTopics(kafka.Topic{Name: cfg.Topic, Partitions: *partitions})
+	err = cfg.Kafka.EnsureTopicsContext(ctx, kafka.Topic{Name: cfg.Topic, Partitions: *partitions})
 	if err != nil && !errors.Is(err, kafka.ErrPartitionMismatch) {
 		return kf.explain(err)
 	}

@@ -109,7 +109,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("replay needs a new --app (not %q): the live application keeps its state", processor.DefaultApp)
 	}
 	kc := cfg.Kafka
-	if n, err := kc.PartitionCount(string(cfg.Names.Partials)); err != nil {
+	if n, err := kc.PartitionCountContext(ctx, string(cfg.Names.Partials)); err != nil {
 		return kf.explain(err)
 	} else if n > 0 {
 		return fmt.Errorf("app %q exists already (topic %s): replay starts a new app; pick another --app or use `kuniq run --app %s` to continue it",

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/IBM/sarama"
 
@@ -15,11 +16,13 @@ import (
 // kafka.Config, so a connection setting (TLS, SASL) is added here once for all of them.
 type kafkaFlags struct {
 	brokers *string
+	timeout *time.Duration
 }
 
 func addKafkaFlags(fs *flagSet) *kafkaFlags {
 	return &kafkaFlags{
 		brokers: fs.String("brokers", kafka.DefaultBrokers, "comma-separated Kafka bootstrap brokers (host:port)"),
+		timeout: fs.Duration("kafka-timeout", kafka.DefaultTimeout, "bound on every request to Kafka: dialing, each response, metadata and admin calls"),
 	}
 }
 
@@ -27,15 +30,16 @@ func addKafkaFlags(fs *flagSet) *kafkaFlags {
 func (k *kafkaFlags) config() kafka.Config {
 	c := kafka.DefaultConfig()
 	c.Brokers = kafka.ParseBrokers(*k.brokers)
+	c.Timeout = *k.timeout
 	return c
 }
 
 // explain adds to an error that says no broker answered where kuniq looked, and how to
 // point it elsewhere.
 func (k *kafkaFlags) explain(err error) error {
-	if err == nil || !errors.Is(err, sarama.ErrOutOfBrokers) {
+	if err == nil || !(errors.Is(err, sarama.ErrOutOfBrokers) || errors.Is(err, kafka.ErrUnreachable)) {
 		return err
 	}
-	return fmt.Errorf("%w\n(no Kafka broker answered at %s: is it running there? set --brokers or %s)",
-		err, strings.Join(kafka.ParseBrokers(*k.brokers), ","), envName("brokers"))
+	return fmt.Errorf("%w\n(no Kafka broker answered at %s within --kafka-timeout %v: is it running there? set --brokers or %s)",
+		err, strings.Join(kafka.ParseBrokers(*k.brokers), ","), *k.timeout, envName("brokers"))
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/IBM/sarama"
+
+	"github.com/kuniq/kuniq/kafka"
 )
 
 // kafkaCommands are the commands that talk to Kafka: each must take its connection flags
@@ -78,7 +80,8 @@ func TestBrokerErrorHintsAtBrokersFlag(t *testing.T) {
 
 func TestKafkaFlagsExplain(t *testing.T) {
 	brokers := "a:9092, b:9092"
-	kf := &kafkaFlags{brokers: &brokers}
+	timeout := kafka.DefaultTimeout
+	kf := &kafkaFlags{brokers: &brokers, timeout: &timeout}
 	other := errors.New("topic is gone")
 	tests := []struct {
 		name     string
@@ -89,6 +92,7 @@ func TestKafkaFlagsExplain(t *testing.T) {
 		{"not a connection error", other, false},
 		{"no broker answered", fmt.Errorf("connect: %w", sarama.ErrOutOfBrokers), true},
 		{"joined", errors.Join(other, fmt.Errorf("stage 1: %w", sarama.ErrOutOfBrokers)), true},
+		{"kafka.ErrUnreachable (a silent broker)", fmt.Errorf("%w at a:9092: i/o timeout", kafka.ErrUnreachable), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -23,6 +23,7 @@ var externalNames = map[string]string{
 	"github.com/axiomhq/hyperloglog": "axiomhq/hyperloglog",
 	"github.com/dgryski/go-metro":    "go-metro",
 	"golang.org/x/sync/errgroup":     "errgroup",
+	"github.com/syndtr/goleveldb":    "goleveldb",
 }
 
 // modulePath reads the module's path from go.mod.

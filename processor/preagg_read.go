@@ -1,0 +1,116 @@
+package processor
+
+import (
+	"context"
+
+	"github.com/IBM/sarama"
+
+	"github.com/kuniq/kuniq/engine"
+)
+
+// read counts the partition's records from offset `from` until ctx ends or the claim's channel
+// closes. Records go to the decoders in batches, so one partition is decoded on every core, and
+// are applied to the partition strictly in offset order; reading waits while more than
+// 2×MaxPending frames wait for a flush (Kafka unreachable: the backlog stays in Kafka, not in
+// memory). It returns once every batch it read has been applied.
+func (p *PreAgg) read(ctx context.Context, pt *partition, msgs <-chan *sarama.ConsumerMessage, from int64) {
+	inflight := make(chan *engine.Batch, 4)
+	applied := make(chan struct{})
+	go func() {
+		defer close(applied)
+		for b := range inflight {
+			// The decoders outlive every claim: a submitted batch is always decoded.
+			b.Wait(context.Background())
+			pt.apply(p, b.Frames)
+		}
+	}()
+	defer func() {
+		close(inflight)
+		<-applied
+	}()
+	for {
+		if !pt.waitRoom(ctx, 2*p.cfg.MaxPending) {
+			return
+		}
+		b := &engine.Batch{Values: make([][]byte, 0, batchSize), Offsets: make([]int64, 0, batchSize)}
+		add := func(m *sarama.ConsumerMessage) {
+			if m.Offset < from {
+				return // counted already (see partition.begin)
+			}
+			b.Values, b.Offsets = append(b.Values, m.Value), append(b.Offsets, m.Offset)
+		}
+		select {
+		case m, ok := <-msgs:
+			if !ok {
+				return
+			}
+			add(m)
+		case <-ctx.Done():
+			return
+		}
+	fill:
+		for len(b.Values) < batchSize {
+			select {
+			case m, ok := <-msgs:
+				if !ok {
+					break fill
+				}
+				add(m)
+			default:
+				break fill
+			}
+		}
+		if len(b.Values) == 0 {
+			continue
+		}
+		pt.mu.Lock()
+		pt.decoding += len(b.Values)
+		pt.mu.Unlock()
+		if !p.decoders.Submit(ctx, b) {
+			pt.mu.Lock()
+			pt.decoding -= len(b.Values)
+			pt.mu.Unlock()
+			return // session over: these records were not counted, so they are not committed
+		}
+		inflight <- b
+	}
+}
+
+// apply counts decoded frames in offset order.
+func (pt *partition) apply(p *PreAgg, frames []engine.Frame) {
+	now := p.now()
+	pt.mu.Lock()
+	for _, f := range frames {
+		pt.src.Add(f)
+		if pt.first < 0 {
+			pt.first = f.Offset
+		}
+		pt.last, pt.read = f.Offset, max(pt.read, f.Offset)
+	}
+	pt.pending += len(frames)
+	pt.decoding -= len(frames)
+	pt.lastFrame, pt.settled = now, false
+	full := pt.pending >= p.cfg.MaxPending
+	pt.mu.Unlock()
+	if full {
+		p.wake()
+	}
+}
+
+// waitRoom waits until fewer than limit frames are pending or being decoded; false if ctx
+// ended first.
+func (pt *partition) waitRoom(ctx context.Context, limit int) bool {
+	for {
+		pt.mu.Lock()
+		room, ok := pt.room, pt.pending+pt.decoding < limit
+		pt.mu.Unlock()
+		if ok {
+			return true
+		}
+		select {
+		case <-room:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
