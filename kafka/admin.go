@@ -24,50 +24,61 @@ type Topic struct {
 	Retention time.Duration
 }
 
-// EnsureTopics creates the missing topics and checks the partition count of existing ones.
+// EnsureTopics creates the missing topics and checks the partition count of existing ones. New
+// topics get the replication factor and min.insync.replicas of Config.Replication and
+// Config.MinInsyncReplicas (by default min(3, brokers) and 2 from 3 replicas on); existing
+// topics keep theirs.
 func (c Config) EnsureTopics(topics ...Topic) error {
+	_, err := c.ensureTopics(topics)
+	return err
+}
+
+// ensureTopics is EnsureTopics that also returns each topic's replication factor.
+func (c Config) ensureTopics(topics []Topic) (map[string]int, error) {
 	admin, err := sarama.NewClusterAdmin(c.Brokers, c.Sarama())
 	if err != nil {
-		return fmt.Errorf("connect to %v: %w", c.Brokers, err)
+		return nil, fmt.Errorf("connect to %v: %w", c.Brokers, err)
 	}
 	defer admin.Close()
 	existing, err := admin.ListTopics()
 	if err != nil {
-		return fmt.Errorf("list topics: %w", err)
+		return nil, fmt.Errorf("list topics: %w", err)
 	}
 	var errs []error
 	var created []string
+	replicas := make(map[string]int, len(topics))
+	rf, minISR := 0, 0 // decided at the first topic to create
 	for _, t := range topics {
 		if d, ok := existing[t.Name]; ok {
+			replicas[t.Name] = int(d.ReplicationFactor)
 			if t.Partitions > 0 && int(d.NumPartitions) != t.Partitions {
 				errs = append(errs, fmt.Errorf("topic %q has %d partitions, want %d: %w",
 					t.Name, d.NumPartitions, t.Partitions, ErrPartitionMismatch))
 			}
 			continue
 		}
-		policy, retention := "delete", RetentionMS(t.Retention)
-		if t.Compact {
-			policy = "compact"
+		if rf == 0 {
+			if rf, minISR, err = c.clusterReplication(admin); err != nil {
+				return nil, fmt.Errorf("create topic %q: %w", t.Name, err)
+			}
 		}
 		detail := &sarama.TopicDetail{
 			NumPartitions:     int32(t.Partitions),
-			ReplicationFactor: int16(c.Replication),
-			ConfigEntries: map[string]*string{
-				"cleanup.policy": &policy,
-				"retention.ms":   &retention,
-			},
+			ReplicationFactor: int16(rf),
+			ConfigEntries:     c.topicConfig(t, minISR),
 		}
 		err := admin.CreateTopic(t.Name, detail, false)
 		if err != nil && !errors.Is(err, sarama.ErrTopicAlreadyExists) {
-			errs = append(errs, fmt.Errorf("create topic %q: %w", t.Name, err))
+			errs = append(errs, fmt.Errorf("create topic %q (replication %d): %w", t.Name, rf, err))
 			continue
 		}
+		replicas[t.Name] = rf
 		created = append(created, t.Name)
 	}
 	if err := errors.Join(errs...); err != nil {
-		return err
+		return nil, err
 	}
-	return c.waitVisible(created)
+	return replicas, c.waitVisible(created)
 }
 
 // waitVisible waits until the broker's metadata lists every topic with a leader for each of its
@@ -142,7 +153,8 @@ func (c Config) PartitionCount(topic string) (int, error) {
 }
 
 // WaitReady returns once a broker answers a metadata request, or when ctx ends. It is how
-// scripts and tests know the broker is up, not merely that its port is open.
+// scripts and tests know the broker is up, not merely that its port is open. An error no wait
+// can cure (Permanent: wrong credentials, an untrusted certificate) returns at once.
 func (c Config) WaitReady(ctx context.Context) error {
 	sc := c.Sarama()
 	sc.Net.DialTimeout = time.Second
@@ -161,6 +173,9 @@ func (c Config) WaitReady(ctx context.Context) error {
 				return nil
 			}
 		}
+		if Permanent(err) {
+			return fmt.Errorf("kafka at %v: %w", c.Brokers, err)
+		}
 		last = err
 		select {
 		case <-ctx.Done():
@@ -168,4 +183,25 @@ func (c Config) WaitReady(ctx context.Context) error {
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// Permanent reports whether err is one that retrying cannot fix, because the settings are
+// wrong: the brokers rejected the SASL credentials or mechanism, a broker's certificate is not
+// trusted, the TLS handshake was refused, or the TLS files are unusable. A caller that rides
+// out broker outages should still stop on these, and say why.
+func Permanent(err error) bool {
+	for _, target := range []error{
+		sarama.ErrSASLAuthenticationFailed,
+		sarama.ErrUnsupportedSASLMechanism,
+		sarama.ErrIllegalSASLState,
+		sarama.ErrClusterAuthorizationFailed,
+		ErrUntrusted,
+		ErrTLSHandshake,
+		ErrTLSFiles,
+	} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
 }

@@ -23,13 +23,22 @@ type Config struct {
 	Brokers []string
 	// Version is the protocol version announced to the brokers.
 	Version sarama.KafkaVersion
-	// Replication is the replication factor of every topic kuniq creates (1 on a dev broker).
+	// Replication is the replication factor of the topics kuniq creates. 0 (the default) picks
+	// min(3, brokers in the cluster) when a topic is created: 1 on a development broker, 3 on a
+	// cluster of three or more. Existing topics keep theirs.
 	Replication int
+	// MinInsyncReplicas is the min.insync.replicas of the topics kuniq creates: with acks=all a
+	// write succeeds only once this many replicas have it. 0 (the default) sets 2 on topics with
+	// 3 or more replicas (one broker may fail without stopping writes or losing an
+	// acknowledged record) and leaves the broker's default on smaller ones.
+	MinInsyncReplicas int
 	// StreamRetention is the retention of stream topics kuniq creates (the input, partials,
 	// dead letters). History replay needs the input kept: 0 (the default) keeps it forever.
 	StreamRetention time.Duration
 	// ClientID names the connection in broker logs and quotas.
 	ClientID string
+	// Security is TLS and SASL; the zero value is PLAINTEXT.
+	Security Security
 }
 
 // DefaultConfig returns the settings for the single-node development broker.
@@ -37,7 +46,7 @@ func DefaultConfig() Config {
 	return Config{
 		Brokers:         []string{DefaultBrokers},
 		Version:         DefaultVersion,
-		Replication:     1,
+		Replication:     0,
 		StreamRetention: 0,
 		ClientID:        "kuniq",
 	}
@@ -49,8 +58,17 @@ func (c Config) Validate() error {
 	if len(c.Brokers) == 0 {
 		errs = append(errs, errors.New("no brokers"))
 	}
-	if c.Replication < 1 {
-		errs = append(errs, fmt.Errorf("replication %d < 1", c.Replication))
+	if c.Replication < 0 {
+		errs = append(errs, fmt.Errorf("replication %d < 0: use 0 for min(3, brokers)", c.Replication))
+	}
+	if c.MinInsyncReplicas < 0 {
+		errs = append(errs, fmt.Errorf("min.insync.replicas %d < 0: use 0 for the default", c.MinInsyncReplicas))
+	}
+	if c.Replication > 0 && c.MinInsyncReplicas > c.Replication {
+		errs = append(errs, fmt.Errorf("min.insync.replicas %d > replication %d: no write could succeed", c.MinInsyncReplicas, c.Replication))
+	}
+	if err := c.Security.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.StreamRetention < 0 {
 		errs = append(errs, fmt.Errorf("stream retention %v < 0: use 0 for forever", c.StreamRetention))
@@ -69,10 +87,20 @@ func ParseBrokers(s string) []string {
 	return out
 }
 
+// String describes the settings, without the password: brokers, replication and security.
+func (c Config) String() string {
+	rf := "min(3, brokers)"
+	if c.Replication > 0 {
+		rf = fmt.Sprint(c.Replication)
+	}
+	return fmt.Sprintf("brokers %s, replication %s, %s", strings.Join(c.Brokers, ","), rf, c.Security)
+}
+
 // Sarama returns the client configuration every kuniq component uses. It starts from Goka's
-// defaults (copartitioning rebalance strategy, producer acks and flushing) and changes only what
-// kuniq needs: an explicit protocol version, new consumer groups start at the oldest offset (a
-// new group replays history instead of skipping it), and lz4 batches (frames compress ~7.5×).
+// defaults (copartitioning rebalance strategy, producer flushing) and changes only what kuniq
+// needs: an explicit protocol version, new consumer groups start at the oldest offset (a new
+// group replays history instead of skipping it), lz4 batches (frames compress ~7.5×), acks from
+// every in-sync replica, and the Security settings.
 func (c Config) Sarama() *sarama.Config {
 	sc := goka.DefaultConfig()
 	sc.Version = c.Version
@@ -84,6 +112,11 @@ func (c Config) Sarama() *sarama.Config {
 	}
 	sc.Consumer.Offsets.Initial = sarama.OffsetOldest
 	sc.Producer.Compression = sarama.CompressionLZ4
+	// acks=all: a record counts as written only once every in-sync replica has it, so losing
+	// the leader right after an acknowledgement loses nothing (Goka's default waits for the
+	// leader alone). Together with min.insync.replicas 2 on a replicated topic this is what
+	// makes stage 1's "commit only what is durable downstream" hold across a broker failure.
+	sc.Producer.RequiredAcks = sarama.WaitForAll
 	sc.Producer.MaxMessageBytes = 8 << 20
 	// Stage 1 waits for its partials to be acknowledged before it releases commits, and stage 2
 	// commits after its emits are acknowledged: Goka's 100 ms linger would add up on every
@@ -94,15 +127,22 @@ func (c Config) Sarama() *sarama.Config {
 	sc.Metadata.AllowAutoTopicCreation = false
 	sc.Metadata.Retry.Max = 10
 	sc.Metadata.Retry.Backoff = 500 * time.Millisecond
+	c.Security.apply(sc, c.Brokers)
 	return sc
 }
 
 // TopicManager returns Goka's topic manager settings for this cluster: our replication factor
-// for tables and streams, and our stream retention instead of Goka's 1 h.
+// for tables and streams, and our stream retention instead of Goka's 1 h. With Replication 0
+// the factor here is -1 (the broker's default.replication.factor); TopicManagerBuilder's
+// manager decides it per topic instead (see topicManager).
 func (c Config) TopicManager() *goka.TopicManagerConfig {
 	tm := goka.NewTopicManagerConfig()
-	tm.Table.Replication = c.Replication
-	tm.Stream.Replication = c.Replication
+	rf := c.Replication
+	if rf <= 0 {
+		rf = -1
+	}
+	tm.Table.Replication = rf
+	tm.Stream.Replication = rf
 	tm.Stream.Retention = c.StreamRetention
 	if c.StreamRetention <= 0 {
 		// Goka writes retention.ms = Retention.Milliseconds(); Kafka reads -1 as "forever".
@@ -114,10 +154,18 @@ func (c Config) TopicManager() *goka.TopicManagerConfig {
 	return tm
 }
 
-// TopicManagerBuilder plugs TopicManager and a fresh Sarama config into Goka's builders.
+// TopicManagerBuilder plugs TopicManager and a fresh Sarama config into Goka's builders. The
+// manager creates missing tables and streams as EnsureTopics does (replication, min.insync)
+// and accepts an existing topic's replication factor.
 func (c Config) TopicManagerBuilder() goka.TopicManagerBuilder {
 	return func(brokers []string) (goka.TopicManager, error) {
-		return goka.TopicManagerBuilderWithConfig(c.Sarama(), c.TopicManager())(brokers)
+		tm, err := goka.TopicManagerBuilderWithConfig(c.Sarama(), c.TopicManager())(brokers)
+		if err != nil {
+			return nil, err
+		}
+		kc := c
+		kc.Brokers = brokers
+		return &topicManager{TopicManager: tm, cfg: kc}, nil
 	}
 }
 
