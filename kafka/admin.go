@@ -37,7 +37,7 @@ func (c Config) EnsureTopics(topics ...Topic) error {
 func (c Config) ensureTopics(topics []Topic) (map[string]int, error) {
 	admin, err := sarama.NewClusterAdmin(c.Brokers, c.Sarama())
 	if err != nil {
-		return nil, fmt.Errorf("connect to %v: %w", c.Brokers, err)
+		return nil, c.connectError(err)
 	}
 	defer admin.Close()
 	existing, err := admin.ListTopics()
@@ -98,7 +98,7 @@ func (c Config) waitVisible(topics []string) error {
 func (c Config) WaitWritable(topics ...string) error {
 	client, err := sarama.NewClient(c.Brokers, c.Sarama())
 	if err != nil {
-		return fmt.Errorf("connect to %v: %w", c.Brokers, err)
+		return c.connectError(err)
 	}
 	defer client.Close()
 	deadline := time.Now().Add(30 * time.Second)
@@ -142,7 +142,7 @@ func (c Config) WaitWritable(topics ...string) error {
 func (c Config) PartitionCount(topic string) (int, error) {
 	admin, err := sarama.NewClusterAdmin(c.Brokers, c.Sarama())
 	if err != nil {
-		return 0, fmt.Errorf("connect to %v: %w", c.Brokers, err)
+		return 0, c.connectError(err)
 	}
 	defer admin.Close()
 	topics, err := admin.ListTopics()

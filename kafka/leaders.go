@@ -20,7 +20,7 @@ type PartitionState struct {
 func (c Config) DescribePartitions(topic string) ([]PartitionState, error) {
 	admin, err := sarama.NewClusterAdmin(c.Brokers, c.Sarama())
 	if err != nil {
-		return nil, fmt.Errorf("connect to %v: %w", c.Brokers, err)
+		return nil, c.connectError(err)
 	}
 	defer admin.Close()
 	md, err := admin.DescribeTopics([]string{topic})

@@ -20,7 +20,7 @@ type Positions struct {
 func (c Config) NewPositions() (*Positions, error) {
 	client, err := sarama.NewClient(c.Brokers, c.Sarama())
 	if err != nil {
-		return nil, fmt.Errorf("connect to %v: %w", c.Brokers, err)
+		return nil, c.connectError(err)
 	}
 	admin, err := sarama.NewClusterAdminFromClient(client)
 	if err != nil {

@@ -179,3 +179,16 @@ func TestIntegrationSecureFailFast(t *testing.T) {
 		})
 	}
 }
+
+// TestIntegrationSecureWithoutTLS: a client without TLS at the SASL_SSL listener cannot be told
+// apart from a broker going away, so sarama retries it; the error still suggests --tls.
+func TestIntegrationSecureWithoutTLS(t *testing.T) {
+	cfg := kafkatest.SecureConfig(t)
+	cfg.Security.CAFile = ""
+	start := time.Now()
+	err := cfg.EnsureTopics(kafka.Topic{Name: kafkatest.Name(t, "never"), Partitions: 1})
+	t.Logf("failed after %v: %v", time.Since(start).Round(time.Millisecond), err)
+	if err == nil || !strings.Contains(err.Error(), "add --tls") {
+		t.Fatalf("EnsureTopics = %v, want an error that suggests --tls", err)
+	}
+}

@@ -164,3 +164,13 @@ func loadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
 	}
 	return cert, nil
 }
+
+// connectError wraps a failure to connect to the cluster. A connection closed by the broker
+// before it answered, on a config without TLS, is what a TLS listener does to a plaintext
+// client: the message says so, as a likely cause (a broker going down looks the same).
+func (c Config) connectError(err error) error {
+	if !c.Security.TLSEnabled() && (errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)) {
+		return fmt.Errorf("connect to %v: %w (the broker closed the connection: if this is a TLS listener, SSL or SASL_SSL, add --tls)", c.Brokers, err)
+	}
+	return fmt.Errorf("connect to %v: %w", c.Brokers, err)
+}

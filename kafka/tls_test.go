@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -185,5 +186,32 @@ func TestTLSFilesReadPerDial(t *testing.T) {
 	<-states
 	if d.failed.Load() {
 		t.Error("the good handshake did not clear the failure")
+	}
+}
+
+func TestConnectErrorHint(t *testing.T) {
+	reset := &net.OpError{Op: "read", Err: syscall.ECONNRESET}
+	cases := []struct {
+		name string
+		tls  bool
+		err  error
+		hint bool
+	}{
+		{"eof without tls", false, io.EOF, true},
+		{"reset without tls", false, reset, true},
+		{"broken pipe without tls", false, &net.OpError{Op: "write", Err: syscall.EPIPE}, true},
+		{"eof with tls", true, io.EOF, false},
+		{"refused", false, &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}, false},
+	}
+	for _, tc := range cases {
+		c := DefaultConfig()
+		c.Security.TLS = tc.tls
+		err := c.connectError(tc.err)
+		if got := strings.Contains(err.Error(), "add --tls"); got != tc.hint {
+			t.Errorf("%s: %q, want hint %v", tc.name, err, tc.hint)
+		}
+		if !errors.Is(err, tc.err) {
+			t.Errorf("%s: %v does not wrap %v", tc.name, err, tc.err)
+		}
 	}
 }
