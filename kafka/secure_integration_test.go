@@ -2,6 +2,8 @@ package kafka_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
@@ -190,5 +192,57 @@ func TestIntegrationSecureWithoutTLS(t *testing.T) {
 	t.Logf("failed after %v: %v", time.Since(start).Round(time.Millisecond), err)
 	if err == nil || !strings.Contains(err.Error(), "add --tls") {
 		t.Fatalf("EnsureTopics = %v, want an error that suggests --tls", err)
+	}
+}
+
+// TestIntegrationSecureFailFastVsSarama measures what the guard saves: the same wrong settings
+// through sarama's own TLS and SASL (kuniq's retry settings, no kuniq dialer or guard) and
+// through kuniq's Security. It logs both times and their ratio; it asserts only that each
+// fails for the right reason (times are measurements, not asserts).
+func TestIntegrationSecureFailFastVsSarama(t *testing.T) {
+	s := kafkatest.SecureListener(t)
+	foreign, _, _ := foreignCA(t)
+	good := s.Config(t, kafka.MechanismPlain)
+	cases := []struct {
+		name       string
+		ca         string
+		pw         string
+		is         error
+		saramaSays string
+	}{
+		{"wrong password", s.CA(), "wrong", sarama.ErrSASLAuthenticationFailed, "SASL Authentication failed"},
+		{"wrong ca", foreign, good.Security.SASLPassword.Reveal(), kafka.ErrUntrusted, "certificate signed by unknown authority"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := os.ReadFile(tc.ca)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pool := x509.NewCertPool()
+			pool.AppendCertsFromPEM(b)
+			plain := kafka.DefaultConfig()
+			sc := plain.Sarama()
+			sc.Net.TLS.Enable, sc.Net.TLS.Config = true, &tls.Config{RootCAs: pool}
+			sc.Net.SASL.Enable, sc.Net.SASL.Mechanism = true, sarama.SASLTypePlaintext
+			sc.Net.SASL.User, sc.Net.SASL.Password = kafkatest.SecureUser, tc.pw
+			start := time.Now()
+			_, serr := sarama.NewClusterAdmin(s.Brokers, sc)
+			saramaTook := time.Since(start)
+
+			cfg := good
+			cfg.Security.CAFile, cfg.Security.SASLPassword = tc.ca, kafka.NewSecret(tc.pw)
+			start = time.Now()
+			err = cfg.EnsureTopics(kafka.Topic{Name: kafkatest.Name(t, "never"), Partitions: 1})
+			kuniqTook := time.Since(start)
+			t.Logf("sarama alone: %v; kuniq: %v (%.3f of sarama's)", saramaTook.Round(time.Millisecond),
+				kuniqTook.Round(time.Millisecond), kuniqTook.Seconds()/saramaTook.Seconds())
+			if serr == nil || !strings.Contains(serr.Error(), tc.saramaSays) {
+				t.Errorf("sarama alone: %v, want %q", serr, tc.saramaSays)
+			}
+			if !errors.Is(err, tc.is) {
+				t.Errorf("kuniq: %v, want %v", err, tc.is)
+			}
+		})
 	}
 }
