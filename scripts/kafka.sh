@@ -352,7 +352,15 @@ cluster_down() {
 			kill "$(cat "$pf")" 2>/dev/null || true
 		fi
 	done
-	for n in "${nodes[@]}"; do stop "$(node_dir "$n")/kafka.pid" "cluster node $n"; done
+	for n in "${nodes[@]}"; do
+		pf="$(node_dir "$n")/kafka.pid"
+		if [[ -f $pf ]] && ! alive "$pf"; then
+			rm -f "$pf"
+			log "cluster node $n stopped"
+		else
+			stop "$pf" "cluster node $n"
+		fi
+	done
 }
 
 node_kill() {
