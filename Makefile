@@ -5,9 +5,17 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 KAFKA_PORT ?= 9092
 export KAFKA_PORT
 BROKERS ?= 127.0.0.1:$(KAFKA_PORT)
+# The broker's SASL_SSL listener (scripts/kafka.sh: KAFKA_PORT+2) and its CA and password.
+SECURE_BROKERS ?= 127.0.0.1:$(shell echo $$(($(KAFKA_PORT) + 2)))
+SECURE_DIR ?= $(or $(KAFKA_HOME),$(CURDIR)/.kafka)/secure
+# The three-broker cluster: node N on KAFKA_CLUSTER_PORT+2(N-1).
+KAFKA_CLUSTER_PORT ?= 9192
+export KAFKA_CLUSTER_PORT
+CLUSTER_BROKERS ?= $(shell p=$(KAFKA_CLUSTER_PORT); echo 127.0.0.1:$$p,127.0.0.1:$$((p + 2)),127.0.0.1:$$((p + 4)))
+CLUSTER_HOME ?= $(or $(KAFKA_CLUSTER_HOME),$(CURDIR)/.kafka-cluster)
 BENCHTIME ?= 2s
 
-.PHONY: all build test vet unit integration check bench fuzz kafka-fetch kafka-up kafka-down kafka-logs kafka-wipe demo crash-demo clean
+.PHONY: all build test vet unit integration chaos test-cluster check bench fuzz kafka-fetch kafka-up kafka-down kafka-logs kafka-wipe kafka-cluster-up kafka-cluster-down demo crash-demo clean
 
 all: build
 
@@ -27,8 +35,25 @@ vet:
 unit:
 	$(GO) test -race -shuffle=on -skip Integration ./...
 
+# Integration tests use the PLAINTEXT listener and, for TestIntegrationSecure*, the SASL_SSL one.
+# The reduced fault suite (internal/chaos) runs here too, on a broker of its own (CHAOS_PORT).
+CHAOS_PORT ?= 9592
 integration: kafka-up build
-	KUNIQ_BROKERS=$(BROKERS) $(GO) test -race -count=1 -p 1 -timeout 30m -run Integration ./...
+	KUNIQ_BROKERS=$(BROKERS) KUNIQ_SECURE_BROKERS=$(SECURE_BROKERS) KUNIQ_SECURE_DIR=$(SECURE_DIR) \
+		KUNIQ_CHAOS=reduced KUNIQ_CHAOS_PORT=$(CHAOS_PORT) \
+		$(GO) test -race -count=1 -p 1 -timeout 30m -run Integration -skip IntegrationCluster ./...
+
+# The whole fault suite; prints the table docs/reliability.md reports (also in bin/chaos.md).
+chaos: kafka-fetch build
+	mkdir -p bin
+	KUNIQ_CHAOS=full KUNIQ_CHAOS_PORT=$(CHAOS_PORT) KUNIQ_CHAOS_REPORT=$(CURDIR)/bin/chaos.md \
+		$(GO) test -count=1 -v -timeout 90m -run IntegrationChaos ./internal/chaos/
+
+# The TestIntegrationCluster* tests against three local brokers this target starts (left running:
+# make kafka-cluster-down stops them).
+test-cluster: kafka-cluster-up
+	KUNIQ_CLUSTER_BROKERS=$(CLUSTER_BROKERS) KUNIQ_CLUSTER_HOME=$(CLUSTER_HOME) \
+		$(GO) test -race -count=1 -p 1 -timeout 20m -run IntegrationCluster ./...
 
 check: vet
 
@@ -52,6 +77,12 @@ kafka-logs:
 
 kafka-wipe:
 	scripts/kafka.sh wipe
+
+kafka-cluster-up:
+	scripts/kafka.sh cluster-up
+
+kafka-cluster-down:
+	scripts/kafka.sh cluster-down
 
 demo: build
 	scripts/demo.sh

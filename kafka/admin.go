@@ -24,60 +24,71 @@ type Topic struct {
 	Retention time.Duration
 }
 
-// EnsureTopics creates the missing topics and checks the partition count of existing ones.
+// EnsureTopics creates the missing topics and checks the partition count of existing ones. New
+// topics get the replication factor and min.insync.replicas of Config.Replication and
+// Config.MinInsyncReplicas (by default min(3, brokers) and 2 from 3 replicas on); existing
+// topics keep theirs.
 func (c Config) EnsureTopics(topics ...Topic) error {
-	return c.EnsureTopicsContext(context.Background(), topics...)
+	_, err := c.ensureTopics(context.Background(), topics)
+	return err
 }
 
 // EnsureTopicsContext is EnsureTopics, given up when ctx ends.
 func (c Config) EnsureTopicsContext(ctx context.Context, topics ...Topic) error {
-	_, err := call(ctx, func() (struct{}, error) { return struct{}{}, c.ensureTopics(topics) })
+	_, err := c.ensureTopics(ctx, topics)
 	return err
 }
 
-func (c Config) ensureTopics(topics []Topic) error {
+// ensureTopics is EnsureTopics that also returns each topic's replication factor.
+func (c Config) ensureTopics(ctx context.Context, topics []Topic) (map[string]int, error) {
+	return call(ctx, func() (map[string]int, error) { return c.ensureTopicsNow(topics) })
+}
+
+func (c Config) ensureTopicsNow(topics []Topic) (map[string]int, error) {
 	admin, err := sarama.NewClusterAdmin(c.Brokers, c.Sarama())
 	if err != nil {
-		return c.unreachable(err)
+		return nil, c.connectError(err)
 	}
 	defer admin.Close()
 	existing, err := admin.ListTopics()
 	if err != nil {
-		return fmt.Errorf("list topics: %w", err)
+		return nil, fmt.Errorf("list topics: %w", err)
 	}
 	var errs []error
 	var created []string
+	replicas := make(map[string]int, len(topics))
+	rf, minISR := 0, 0 // decided at the first topic to create
 	for _, t := range topics {
 		if d, ok := existing[t.Name]; ok {
+			replicas[t.Name] = int(d.ReplicationFactor)
 			if t.Partitions > 0 && int(d.NumPartitions) != t.Partitions {
 				errs = append(errs, fmt.Errorf("topic %q has %d partitions, want %d: %w",
 					t.Name, d.NumPartitions, t.Partitions, ErrPartitionMismatch))
 			}
 			continue
 		}
-		policy, retention := "delete", RetentionMS(t.Retention)
-		if t.Compact {
-			policy = "compact"
+		if rf == 0 {
+			if rf, minISR, err = c.clusterReplication(admin); err != nil {
+				return nil, fmt.Errorf("create topic %q: %w", t.Name, err)
+			}
 		}
 		detail := &sarama.TopicDetail{
 			NumPartitions:     int32(t.Partitions),
-			ReplicationFactor: int16(c.Replication),
-			ConfigEntries: map[string]*string{
-				"cleanup.policy": &policy,
-				"retention.ms":   &retention,
-			},
+			ReplicationFactor: int16(rf),
+			ConfigEntries:     c.topicConfig(t, minISR),
 		}
 		err := admin.CreateTopic(t.Name, detail, false)
 		if err != nil && !errors.Is(err, sarama.ErrTopicAlreadyExists) {
-			errs = append(errs, fmt.Errorf("create topic %q: %w", t.Name, err))
+			errs = append(errs, fmt.Errorf("create topic %q (replication %d): %w", t.Name, rf, err))
 			continue
 		}
+		replicas[t.Name] = rf
 		created = append(created, t.Name)
 	}
 	if err := errors.Join(errs...); err != nil {
-		return err
+		return nil, err
 	}
-	return c.waitVisible(created)
+	return replicas, c.waitVisible(created)
 }
 
 // waitVisible waits until the broker's metadata lists every topic with a leader for each of its
@@ -97,7 +108,7 @@ func (c Config) waitVisible(topics []string) error {
 func (c Config) WaitWritable(topics ...string) error {
 	client, err := sarama.NewClient(c.Brokers, c.Sarama())
 	if err != nil {
-		return c.unreachable(err)
+		return c.connectError(err)
 	}
 	defer client.Close()
 	deadline := time.Now().Add(30 * time.Second)
@@ -150,7 +161,7 @@ func (c Config) PartitionCountContext(ctx context.Context, topic string) (int, e
 func (c Config) partitionCount(topic string) (int, error) {
 	admin, err := sarama.NewClusterAdmin(c.Brokers, c.Sarama())
 	if err != nil {
-		return 0, c.unreachable(err)
+		return 0, c.connectError(err)
 	}
 	defer admin.Close()
 	topics, err := admin.ListTopics()
@@ -161,7 +172,8 @@ func (c Config) partitionCount(topic string) (int, error) {
 }
 
 // WaitReady returns once a broker answers a metadata request, or when ctx ends. It is how
-// scripts and tests know the broker is up, not merely that its port is open.
+// scripts and tests know the broker is up, not merely that its port is open. An error no wait
+// can cure (Permanent: wrong credentials, an untrusted certificate) returns at once.
 func (c Config) WaitReady(ctx context.Context) error {
 	sc := c.Sarama()
 	sc.Net.DialTimeout = time.Second
@@ -180,6 +192,9 @@ func (c Config) WaitReady(ctx context.Context) error {
 				return nil
 			}
 		}
+		if Permanent(err) {
+			return fmt.Errorf("kafka at %v: %w", c.Brokers, err)
+		}
 		last = err
 		select {
 		case <-ctx.Done():
@@ -187,4 +202,25 @@ func (c Config) WaitReady(ctx context.Context) error {
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// Permanent reports whether err is one that retrying cannot fix, because the settings are
+// wrong: the brokers rejected the SASL credentials or mechanism, a broker's certificate is not
+// trusted, the TLS handshake was refused, or the TLS files are unusable. A caller that rides
+// out broker outages should still stop on these, and say why.
+func Permanent(err error) bool {
+	for _, target := range []error{
+		sarama.ErrSASLAuthenticationFailed,
+		sarama.ErrUnsupportedSASLMechanism,
+		sarama.ErrIllegalSASLState,
+		sarama.ErrClusterAuthorizationFailed,
+		ErrUntrusted,
+		ErrTLSHandshake,
+		ErrTLSFiles,
+	} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
 }

@@ -3,19 +3,12 @@ package kafka
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 )
 
 // ErrUnreachable is returned, wrapped, when no broker of Config.Brokers could be reached or
 // answered within Config.Timeout: a wrong address, a broker that is down, or one that accepts
 // connections and never answers.
 var ErrUnreachable = errors.New("kafka: no broker answered")
-
-// unreachable wraps a failure to connect with the addresses tried.
-func (c Config) unreachable(err error) error {
-	return fmt.Errorf("%w at %s: %w", ErrUnreachable, strings.Join(c.Brokers, ","), err)
-}
 
 // call runs f, a blocking sarama call (bounded by Config.Timeout), and returns at once with
 // ctx's error if ctx ends first: a signal is never held up by a silent broker. f then runs on

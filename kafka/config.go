@@ -29,8 +29,15 @@ type Config struct {
 	Brokers []string
 	// Version is the protocol version announced to the brokers.
 	Version sarama.KafkaVersion
-	// Replication is the replication factor of every topic kuniq creates (1 on a dev broker).
+	// Replication is the replication factor of the topics kuniq creates. 0 (the default) picks
+	// min(3, brokers in the cluster) when a topic is created: 1 on a development broker, 3 on a
+	// cluster of three or more. Existing topics keep theirs.
 	Replication int
+	// MinInsyncReplicas is the min.insync.replicas of the topics kuniq creates: with acks=all a
+	// write succeeds only once this many replicas have it. 0 (the default) sets 2 on topics with
+	// 3 or more replicas (one broker may fail without stopping writes or losing an
+	// acknowledged record) and leaves the broker's default on smaller ones.
+	MinInsyncReplicas int
 	// StreamRetention is the retention of stream topics kuniq creates (the input, partials,
 	// dead letters). History replay needs the input kept: 0 (the default) keeps it forever.
 	StreamRetention time.Duration
@@ -40,6 +47,8 @@ type Config struct {
 	// and admin calls. A broker that accepts connections but never answers is an error after
 	// it, not a hang. (Consumer groups wait longer for a response: see GroupSarama.)
 	Timeout time.Duration
+	// Security is TLS and SASL; the zero value is PLAINTEXT.
+	Security Security
 }
 
 // DefaultConfig returns the settings for the single-node development broker.
@@ -47,7 +56,7 @@ func DefaultConfig() Config {
 	return Config{
 		Brokers:         []string{DefaultBrokers},
 		Version:         DefaultVersion,
-		Replication:     1,
+		Replication:     0,
 		StreamRetention: 0,
 		ClientID:        "kuniq",
 		Timeout:         DefaultTimeout,
@@ -60,8 +69,17 @@ func (c Config) Validate() error {
 	if len(c.Brokers) == 0 {
 		errs = append(errs, errors.New("no brokers"))
 	}
-	if c.Replication < 1 {
-		errs = append(errs, fmt.Errorf("replication %d < 1", c.Replication))
+	if c.Replication < 0 {
+		errs = append(errs, fmt.Errorf("replication %d < 0: use 0 for min(3, brokers)", c.Replication))
+	}
+	if c.MinInsyncReplicas < 0 {
+		errs = append(errs, fmt.Errorf("min.insync.replicas %d < 0: use 0 for the default", c.MinInsyncReplicas))
+	}
+	if c.Replication > 0 && c.MinInsyncReplicas > c.Replication {
+		errs = append(errs, fmt.Errorf("min.insync.replicas %d > replication %d: no write could succeed", c.MinInsyncReplicas, c.Replication))
+	}
+	if err := c.Security.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Timeout <= 0 {
 		errs = append(errs, fmt.Errorf("timeout %v must be > 0", c.Timeout))
@@ -83,10 +101,20 @@ func ParseBrokers(s string) []string {
 	return out
 }
 
+// String describes the settings, without the password: brokers, replication and security.
+func (c Config) String() string {
+	rf := "min(3, brokers)"
+	if c.Replication > 0 {
+		rf = fmt.Sprint(c.Replication)
+	}
+	return fmt.Sprintf("brokers %s, replication %s, %s", strings.Join(c.Brokers, ","), rf, c.Security)
+}
+
 // Sarama returns the client configuration every kuniq component uses. It starts from Goka's
-// defaults (copartitioning rebalance strategy, producer acks and flushing) and changes only what
-// kuniq needs: an explicit protocol version, new consumer groups start at the oldest offset (a
-// new group replays history instead of skipping it), and lz4 batches (frames compress ~7.5×).
+// defaults (copartitioning rebalance strategy, producer flushing) and changes only what kuniq
+// needs: an explicit protocol version, new consumer groups start at the oldest offset (a new
+// group replays history instead of skipping it), lz4 batches (frames compress ~7.5×), acks from
+// every in-sync replica, and the Security settings.
 func (c Config) Sarama() *sarama.Config {
 	sc := goka.DefaultConfig()
 	sc.Version = c.Version
@@ -98,6 +126,11 @@ func (c Config) Sarama() *sarama.Config {
 	}
 	sc.Consumer.Offsets.Initial = sarama.OffsetOldest
 	sc.Producer.Compression = sarama.CompressionLZ4
+	// acks=all: a record counts as written only once every in-sync replica has it, so losing
+	// the leader right after an acknowledgement loses nothing (Goka's default waits for the
+	// leader alone). Together with min.insync.replicas 2 on a replicated topic this is what
+	// makes stage 1's "commit only what is durable downstream" hold across a broker failure.
+	sc.Producer.RequiredAcks = sarama.WaitForAll
 	sc.Producer.MaxMessageBytes = MaxMessageBytes
 	// Stage 1 waits for its partials to be acknowledged before it releases commits, and stage 2
 	// commits after its emits are acknowledged: Goka's 100 ms linger would add up on every
@@ -125,6 +158,7 @@ func (c Config) Sarama() *sarama.Config {
 	sc.Producer.Retry.BackoffFunc = func(retries, _ int) time.Duration {
 		return min(100*time.Millisecond<<min(retries, 5), 2*time.Second)
 	}
+	c.Security.apply(sc, c.Brokers)
 	return sc
 }
 
@@ -138,11 +172,17 @@ func (c Config) GroupSarama() *sarama.Config {
 }
 
 // TopicManager returns Goka's topic manager settings for this cluster: our replication factor
-// for tables and streams, and our stream retention instead of Goka's 1 h.
+// for tables and streams, and our stream retention instead of Goka's 1 h. With Replication 0
+// the factor here is -1 (the broker's default.replication.factor); TopicManagerBuilder's
+// manager decides it per topic instead (see topicManager).
 func (c Config) TopicManager() *goka.TopicManagerConfig {
 	tm := goka.NewTopicManagerConfig()
-	tm.Table.Replication = c.Replication
-	tm.Stream.Replication = c.Replication
+	rf := c.Replication
+	if rf <= 0 {
+		rf = -1
+	}
+	tm.Table.Replication = rf
+	tm.Stream.Replication = rf
 	tm.Stream.Retention = c.StreamRetention
 	if c.StreamRetention <= 0 {
 		// Goka writes retention.ms = Retention.Milliseconds(); Kafka reads -1 as "forever".
@@ -154,10 +194,18 @@ func (c Config) TopicManager() *goka.TopicManagerConfig {
 	return tm
 }
 
-// TopicManagerBuilder plugs TopicManager and a fresh Sarama config into Goka's builders.
+// TopicManagerBuilder plugs TopicManager and a fresh Sarama config into Goka's builders. The
+// manager creates missing tables and streams as EnsureTopics does (replication, min.insync)
+// and accepts an existing topic's replication factor.
 func (c Config) TopicManagerBuilder() goka.TopicManagerBuilder {
 	return func(brokers []string) (goka.TopicManager, error) {
-		return goka.TopicManagerBuilderWithConfig(c.Sarama(), c.TopicManager())(brokers)
+		tm, err := goka.TopicManagerBuilderWithConfig(c.Sarama(), c.TopicManager())(brokers)
+		if err != nil {
+			return nil, err
+		}
+		kc := c
+		kc.Brokers = brokers
+		return &topicManager{TopicManager: tm, cfg: kc}, nil
 	}
 }
 

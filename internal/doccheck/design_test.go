@@ -24,6 +24,7 @@ var externalNames = map[string]string{
 	"github.com/dgryski/go-metro":    "go-metro",
 	"golang.org/x/sync/errgroup":     "errgroup",
 	"github.com/syndtr/goleveldb":    "goleveldb",
+	"github.com/xdg-go/scram":        "xdg-go/scram",
 }
 
 // modulePath reads the module's path from go.mod.
