@@ -23,6 +23,7 @@ import (
 // Emitter is what stage 1 needs of a goka.Emitter (tests substitute their own).
 type Emitter interface {
 	Emit(key string, msg any) (*goka.Promise, error)
+	EmitWithHeaders(key string, msg any, headers goka.Headers) (*goka.Promise, error)
 	Finish() error
 }
 

@@ -148,11 +148,12 @@ func runPreAgg(ctx context.Context, cfg Config, top Topology) error {
 	if err != nil {
 		return fmt.Errorf("consumer group %s: %w", cfg.Names.PreAgg, err)
 	}
-	partials, err := goka.NewEmitter(kc.Brokers, cfg.Names.Partials, PartialsCodec{}, kc.EmitterOptions()...)
+	eopts := append(kc.EmitterOptions(), goka.WithEmitterDefaultHeaders(cfg.Names.Headers()))
+	partials, err := goka.NewEmitter(kc.Brokers, cfg.Names.Partials, PartialsCodec{}, eopts...)
 	if err != nil {
 		return errors.Join(fmt.Errorf("partials emitter: %w", err), group.Close())
 	}
-	dlq, err := goka.NewEmitter(kc.Brokers, cfg.DeadLetter, codec.DeadLetterCodec{}, kc.EmitterOptions()...)
+	dlq, err := goka.NewEmitter(kc.Brokers, cfg.DeadLetter, codec.Bytes{}, eopts...)
 	if err != nil {
 		return errors.Join(fmt.Errorf("dead-letter emitter: %w", err), partials.Finish(), group.Close())
 	}
@@ -178,7 +179,8 @@ func runWindows(ctx context.Context, cfg Config, top Topology) error {
 	for attempt := 1; ; attempt++ {
 		w := NewWindows(cfg, top.Input)
 		opts := append(cfg.Kafka.ProcessorOptions(),
-			goka.WithStorageBuilder(tableStorage(filepath.Join(cfg.StateDir, cfg.Names.App), w.setFatal)))
+			goka.WithStorageBuilder(tableStorage(filepath.Join(cfg.StateDir, cfg.Names.App), w.setFatal)),
+			goka.WithProducerDefaultHeaders(cfg.Names.Headers()))
 		opts = append(opts, cfg.Options...)
 		proc, err := goka.NewProcessor(cfg.Kafka.Brokers, w.Graph(), opts...)
 		if err == nil {
