@@ -43,11 +43,13 @@ integration: kafka-up build
 		KUNIQ_CHAOS=reduced KUNIQ_CHAOS_PORT=$(CHAOS_PORT) \
 		$(GO) test -race -count=1 -p 1 -timeout 30m -run Integration -skip IntegrationCluster ./...
 
-# The whole fault suite; prints the table docs/reliability.md reports (also in bin/chaos.md).
-chaos: kafka-fetch build
+# The whole fault suite, the three-broker case included; prints the table docs/reliability.md
+# reports (also written to bin/chaos.md).
+chaos: kafka-fetch build kafka-cluster-up
 	mkdir -p bin
 	KUNIQ_CHAOS=full KUNIQ_CHAOS_PORT=$(CHAOS_PORT) KUNIQ_CHAOS_REPORT=$(CURDIR)/bin/chaos.md \
-		$(GO) test -count=1 -v -timeout 90m -run IntegrationChaos ./internal/chaos/
+		KUNIQ_CLUSTER_BROKERS=$(CLUSTER_BROKERS) KUNIQ_CLUSTER_HOME=$(CLUSTER_HOME) \
+		$(GO) test -count=1 -v -timeout 90m -run 'IntegrationChaos|IntegrationClusterChaos' ./internal/chaos/
 
 # The TestIntegrationCluster* tests against three local brokers this target starts (left running:
 # make kafka-cluster-down stops them).

@@ -205,6 +205,7 @@ func (pt *partition) acked(b *batch) {
 	}
 	// What Kafka acknowledged is durable even if the state was reset meanwhile.
 	pt.durable = max(pt.durable, b.commit)
+	pt.lastIdle = b.mark.Idle
 	if c := pt.claim; c != nil && c == b.claim && b.gen == pt.gen {
 		c.sess.MarkOffset(c.topic, pt.id, pt.durable, "")
 	}
