@@ -15,7 +15,7 @@ CLUSTER_BROKERS ?= $(shell p=$(KAFKA_CLUSTER_PORT); echo 127.0.0.1:$$p,127.0.0.1
 CLUSTER_HOME ?= $(or $(KAFKA_CLUSTER_HOME),$(CURDIR)/.kafka-cluster)
 BENCHTIME ?= 2s
 
-.PHONY: all build test vet unit integration chaos test-cluster check bench fuzz kafka-fetch kafka-up kafka-down kafka-logs kafka-wipe kafka-cluster-up kafka-cluster-down demo crash-demo clean
+.PHONY: all build test vet unit integration chaos soak test-cluster check bench fuzz kafka-fetch kafka-up kafka-down kafka-logs kafka-wipe kafka-cluster-up kafka-cluster-down demo crash-demo clean
 
 all: build
 
@@ -56,6 +56,11 @@ chaos: kafka-fetch build kafka-cluster-up
 test-cluster: kafka-cluster-up
 	KUNIQ_CLUSTER_BROKERS=$(CLUSTER_BROKERS) KUNIQ_CLUSTER_HOME=$(CLUSTER_HOME) \
 		$(GO) test -race -count=1 -p 1 -timeout 20m -run IntegrationCluster ./...
+
+# A long run on live input (30 min by default, SOAK_FLAGS to change): RSS, goroutines, open
+# files and lag of every instance, and how soon each minute's final came (docs/reliability.md).
+soak: kafka-up build
+	$(GO) run ./scripts/soak --brokers $(BROKERS) $(SOAK_FLAGS)
 
 check: vet
 
