@@ -166,6 +166,7 @@ func runPreAgg(ctx context.Context, cfg Config, top Topology) error {
 			return client.GetOffset(input, p, sarama.OffsetNewest)
 		},
 	})
+	cfg.Health.setPreAgg(pa)
 	return pa.Run(ctx)
 }
 
@@ -184,6 +185,7 @@ func runWindows(ctx context.Context, cfg Config, top Topology) error {
 		opts = append(opts, cfg.Options...)
 		proc, err := goka.NewProcessor(cfg.Kafka.Brokers, w.Graph(), opts...)
 		if err == nil {
+			cfg.Health.setWindows(down, proc)
 			running := watchRunning(ctx, proc, down)
 			err = proc.Run(ctx)
 			running()
