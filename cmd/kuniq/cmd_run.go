@@ -58,7 +58,9 @@ func (f *runFlags) config() (processor.Config, error) {
 	if err != nil {
 		return cfg, err
 	}
-	cfg.Kafka = f.kafka.config()
+	if cfg.Kafka, err = f.kafka.config(); err != nil {
+		return cfg, err
+	}
 	cfg.Kafka.StreamRetention = *f.streamRetention
 	cfg.Engine = ec
 	cfg.Names = processor.NamesFor(*f.app)
@@ -81,12 +83,19 @@ func parseRun(name, usage string, args []string, stdout, stderr io.Writer) (proc
 	if err := fs.parse(args); err != nil {
 		return processor.Config{}, nil, err
 	}
+	log, err := rf.kafka.setup(stderr)
+	if err != nil {
+		return processor.Config{}, nil, err
+	}
 	cfg, err := rf.config()
 	if err != nil {
 		return processor.Config{}, nil, err
 	}
-	fmt.Fprintf(stderr, "kuniq %s: app %q, %s -> %s (dead letters %s), stage %s, granularities %s, precision %d, state %s\n",
-		name, cfg.Names.App, cfg.Input, cfg.Output, cfg.DeadLetter, cfg.Stage, *rf.counting.granularity, cfg.Engine.Precision, cfg.StateDir)
+	cfg.Logger = log
+	cfg.Options = append(cfg.Options, goka.WithLogger(gokaLogger(log)))
+	log.Info("kuniq "+name, "app", cfg.Names.App, "input", cfg.Input, "output", cfg.Output, "dead_letters", cfg.DeadLetter,
+		"stage", cfg.Stage, "granularities", *rf.counting.granularity, "precision", cfg.Engine.Precision, "state_dir", cfg.StateDir,
+		"kafka", cfg.Kafka.String())
 	return cfg, rf.kafka, nil
 }
 

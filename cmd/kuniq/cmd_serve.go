@@ -25,7 +25,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
 	}
-	cfg := vf.config(stderr)
+	cfg, err := vf.config(stderr)
+	if err != nil {
+		return err
+	}
 	cfg.StateDir = *stateDir
 	// A server outlives broker restarts and leader moves; a one-shot view does not need to.
 	cfg.AutoReconnect = true
