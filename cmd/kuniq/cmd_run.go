@@ -23,6 +23,8 @@ type runFlags struct {
 	idle, flush, early             *time.Duration
 	retMinute, retHour, retDay     *time.Duration
 	retWeek, retMonth, retYear     *time.Duration
+	http                           *string
+	httpf                          *httpFlags
 }
 
 func addRunFlags(fs *flagSet) *runFlags {
@@ -49,6 +51,8 @@ func addRunFlags(fs *flagSet) *runFlags {
 		retWeek:         fs.Duration("retention-week", 0, "keep week windows this long after their end (0: forever)"),
 		retMonth:        fs.Duration("retention-month", 0, "keep month windows this long after their end (0: forever)"),
 		retYear:         fs.Duration("retention-year", 0, "keep year windows this long after their end (0: forever)"),
+		http:            fs.String("http", "", "serve /metrics (Prometheus), /healthz and /readyz on this address, e.g. 127.0.0.1:9464 (empty: off)"),
+		httpf:           addHTTPFlags(fs),
 	}
 }
 
@@ -77,7 +81,7 @@ func (f *runFlags) config() (processor.Config, error) {
 }
 
 // parseRun parses the flags `run` and `replay` share into a processor config.
-func parseRun(name, usage string, args []string, stdout, stderr io.Writer) (processor.Config, *kafkaFlags, error) {
+func parseRun(name, usage string, args []string, stdout, stderr io.Writer) (processor.Config, *runFlags, error) {
 	fs := newFlagSet(name, usage, stdout)
 	rf := addRunFlags(fs)
 	if err := fs.parse(args); err != nil {
@@ -96,27 +100,28 @@ func parseRun(name, usage string, args []string, stdout, stderr io.Writer) (proc
 	log.Info("kuniq "+name, "app", cfg.Names.App, "input", cfg.Input, "output", cfg.Output, "dead_letters", cfg.DeadLetter,
 		"stage", cfg.Stage, "granularities", *rf.counting.granularity, "precision", cfg.Engine.Precision, "state_dir", cfg.StateDir,
 		"kafka", cfg.Kafka.String())
-	return cfg, rf.kafka, nil
+	return cfg, rf, nil
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, kf, err := parseRun("run", "run [flags]  (a processor instance; run several side by side, each with its own --state-dir)", args, stdout, stderr)
+	cfg, rf, err := parseRun("run", "run [flags]  (a processor instance; run several side by side, each with its own --state-dir)", args, stdout, stderr)
 	if err != nil {
 		return err
 	}
-	return kf.explain(processor.Run(ctx, cfg))
+	return rf.kafka.explain(runProcessor(ctx, cfg, rf, cfg.Logger))
 }
 
 // runReplay re-processes the whole input topic into a fresh application: new consumer groups
 // start at the oldest offset, new internal topics and table, so the live app is untouched.
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, kf, err := parseRun("replay", "replay --app NEW-APP [run flags]  (re-process the input from the start into a new app, e.g. after changing --precision)", args, stdout, stderr)
+	cfg, rf, err := parseRun("replay", "replay --app NEW-APP [run flags]  (re-process the input from the start into a new app, e.g. after changing --precision)", args, stdout, stderr)
 	if err != nil {
 		return err
 	}
 	if cfg.Names.App == processor.DefaultApp {
 		return fmt.Errorf("replay needs a new --app (not %q): the live application keeps its state", processor.DefaultApp)
 	}
+	kf := rf.kafka
 	kc := cfg.Kafka
 	if n, err := kc.PartitionCountContext(ctx, string(cfg.Names.Partials)); err != nil {
 		return kf.explain(err)
@@ -124,5 +129,5 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("app %q exists already (topic %s): replay starts a new app; pick another --app or use `kuniq run --app %s` to continue it",
 			cfg.Names.App, cfg.Names.Partials, cfg.Names.App)
 	}
-	return kf.explain(processor.Run(ctx, cfg))
+	return kf.explain(runProcessor(ctx, cfg, rf, cfg.Logger))
 }
