@@ -50,7 +50,7 @@ func (f *logFlags) logger(stderr io.Writer) (*slog.Logger, error) {
 		return nil, err
 	}
 	current.Store(l)
-	libSarama.Store(logging.NewLibrary(l, "sarama"))
+	libSarama.Store(logging.NewDebugLibrary(l, "sarama"))
 	routeOnce.Do(func() {
 		sarama.Logger = saramaForwarder{}
 		// kafka warns through this once per process; the commands log the warnings themselves

@@ -60,18 +60,26 @@ func New(w io.Writer, level, format string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("%w %q: use %s", ErrFormat, format, Formats)
 }
 
-// Library adapts a library's printf-style logger to l: lines mentioning an error or a failure
-// are warnings (repeats counted, see Repeats), the rest debug records; each record carries
-// lib=name. It implements goka.Logger and sarama.StdLogger.
+// Library adapts a library's printf-style logger to l; each record carries lib=name. It
+// implements goka.Logger and sarama.StdLogger. A library that reports its errors in its log
+// (Goka: a processor's failures appear only there) gets its lines mentioning an error or a
+// failure as warnings (repeats counted, see Repeats); everything else is a debug record.
 type Library struct {
 	log     *slog.Logger
-	repeats *Repeats
+	repeats *Repeats // nil: every line is a debug record
 }
 
-// NewLibrary returns the adapter of library name ("goka", "sarama").
+// NewLibrary returns the adapter of library name ("goka") whose error lines are warnings.
 func NewLibrary(l *slog.Logger, name string) *Library {
 	l = l.With("lib", name)
 	return &Library{log: l, repeats: NewRepeats(l)}
+}
+
+// NewDebugLibrary returns the adapter of a library whose log is debugging output only:
+// sarama's, whose errors reach kuniq as returned errors (and its "error" lines are mostly
+// expected, such as the ApiVersions fallback on every new connection).
+func NewDebugLibrary(l *slog.Logger, name string) *Library {
+	return &Library{log: l.With("lib", name)}
 }
 
 func (a *Library) Print(v ...any)                 { a.line(fmt.Sprint(v...), "") }
@@ -85,6 +93,9 @@ func (a *Library) line(msg, format string) {
 	msg = strings.TrimRight(msg, "\n")
 	lower := strings.ToLower(msg)
 	for _, w := range errorWords {
+		if a.repeats == nil {
+			break
+		}
 		if strings.Contains(lower, w) {
 			key := format
 			if key == "" {

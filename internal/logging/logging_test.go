@@ -100,3 +100,17 @@ func jsonNum(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+func TestDebugLibrary(t *testing.T) {
+	var buf bytes.Buffer
+	l, _ := New(&buf, "info", "text")
+	NewDebugLibrary(l, "sarama").Printf("Error while sending ApiVersionsRequest V3 to broker %s", "b:9092")
+	if buf.Len() != 0 {
+		t.Errorf("sarama's line at info level: %q, want nothing (debug)", buf.String())
+	}
+	l, _ = New(&buf, "debug", "text")
+	NewDebugLibrary(l, "sarama").Print("client/metadata fetching metadata")
+	if !strings.Contains(buf.String(), "level=DEBUG msg=\"client/metadata fetching metadata\" lib=sarama") {
+		t.Errorf("log %q", buf.String())
+	}
+}
