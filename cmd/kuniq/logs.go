@@ -3,7 +3,6 @@ package main
 import (
 	"io"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 
 	"github.com/IBM/sarama"
@@ -27,14 +26,22 @@ func addLogFlags(fs *flagSet) *logFlags {
 }
 
 // current is the logger of the command running now. sarama's logger is one process-wide
-// variable read by sarama's goroutines: it is set once, to a forwarder, and commands change
-// where it forwards to (in tests many commands run in one process).
+// variable read by sarama's goroutines: it is set once, before any goroutine runs (init), to a
+// forwarder, and commands change where it forwards to (in tests many commands run in one
+// process).
 var (
 	current    atomic.Pointer[slog.Logger]
-	routeOnce  sync.Once
 	libSarama  atomic.Pointer[logging.Library]
 	discardLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 )
+
+func init() {
+	libSarama.Store(logging.NewDebugLibrary(discardLog, "sarama"))
+	sarama.Logger = saramaForwarder{}
+	// kafka warns through this once per process; the commands log the warnings themselves at
+	// start (kafkaFlags.config), every time.
+	kafka.Warn = func(string) {}
+}
 
 type saramaForwarder struct{}
 
@@ -51,12 +58,6 @@ func (f *logFlags) logger(stderr io.Writer) (*slog.Logger, error) {
 	}
 	current.Store(l)
 	libSarama.Store(logging.NewDebugLibrary(l, "sarama"))
-	routeOnce.Do(func() {
-		sarama.Logger = saramaForwarder{}
-		// kafka warns through this once per process; the commands log the warnings themselves
-		// at start (kafkaFlags.config), every time.
-		kafka.Warn = func(string) {}
-	})
 	slog.SetDefault(l)
 	return l, nil
 }
