@@ -15,7 +15,7 @@ CLUSTER_BROKERS ?= $(shell p=$(KAFKA_CLUSTER_PORT); echo 127.0.0.1:$$p,127.0.0.1
 CLUSTER_HOME ?= $(or $(KAFKA_CLUSTER_HOME),$(CURDIR)/.kafka-cluster)
 BENCHTIME ?= 2s
 
-.PHONY: all build test vet unit integration chaos soak test-cluster check bench fuzz kafka-fetch kafka-up kafka-down kafka-logs kafka-wipe kafka-cluster-up kafka-cluster-down demo crash-demo clean
+.PHONY: all build test prometheus vet unit integration chaos soak test-cluster check bench fuzz kafka-fetch kafka-up kafka-down kafka-logs kafka-wipe kafka-cluster-up kafka-cluster-down demo crash-demo clean
 
 all: build
 
@@ -26,7 +26,21 @@ build:
 
 # The whole suite: static checks, unit tests (no broker), then the integration tests against a
 # real broker that this target starts itself (idempotent; left running for the next run).
-test: vet unit integration
+test: prometheus vet unit integration
+
+# Debian's prometheus package (prometheus and promtool 2.42): the tests that check
+# deploy/prometheus and deploy/grafana and the one that runs a real Prometheus need it.
+# Idempotent: nothing to do when both are installed; without apt-get it says so and those
+# tests skip (under CI=true they fail).
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+prometheus:
+	@if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; then \
+		echo "prometheus: installed ($$(prometheus --version 2>&1 | head -n 1))"; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus; \
+	else \
+		echo "prometheus: not installed and no apt-get: install prometheus and promtool (the tests that need them skip)"; \
+	fi
 
 vet:
 	$(GO) vet ./...

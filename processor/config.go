@@ -12,6 +12,7 @@ import (
 
 	"github.com/kuniq/kuniq/engine"
 	"github.com/kuniq/kuniq/kafka"
+	"github.com/kuniq/kuniq/metrics"
 	"github.com/kuniq/kuniq/window"
 )
 
@@ -62,6 +63,10 @@ type Config struct {
 	SharedOutput bool
 	// Logger receives kuniq's log records (nil: slog.Default()).
 	Logger *slog.Logger
+	// Metrics receives the events the metrics count (nil: none); Health, if not nil, is filled
+	// in as the stages start, for /readyz and the state metrics.
+	Metrics *metrics.Pipeline
+	Health  *Health
 	// Options are passed to every Goka processor after kuniq's own (tests plug in a tester).
 	Options []goka.ProcessorOption
 }

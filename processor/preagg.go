@@ -154,7 +154,7 @@ func (p *PreAgg) Cleanup(sarama.ConsumerGroupSession) error { return nil }
 // until the session ends, then hands the partition over.
 func (p *PreAgg) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
 	pt := p.partition(claim.Partition())
-	c := &liveClaim{sess: sess, topic: claim.Topic(), initial: claim.InitialOffset(), handedOver: make(chan struct{})}
+	c := &liveClaim{sess: sess, topic: claim.Topic(), initial: claim.InitialOffset(), hwm: claim.HighWaterMarkOffset, handedOver: make(chan struct{})}
 	from := pt.begin(c, p)
 	p.read(sess.Context(), pt, claim.Messages(), from)
 	p.handOver(pt, c)
@@ -166,7 +166,7 @@ func (p *PreAgg) partition(id int32) *partition {
 	defer p.mu.Unlock()
 	pt := p.parts[id]
 	if pt == nil {
-		pt = &partition{id: id, durable: -1, room: make(chan struct{})}
+		pt = &partition{id: id, durable: -1, room: make(chan struct{}), tally: tally{m: p.cfg.Metrics}}
 		p.parts[id] = pt
 	}
 	return pt
@@ -229,6 +229,8 @@ type partition struct {
 	hwmAt time.Time
 	// room is closed when a take makes room for the reader (it waits while too much is pending).
 	room chan struct{}
+	// tally is what the metrics count (preagg_metrics.go).
+	tally tally
 }
 
 // liveClaim is a partition's claim in the current session.
@@ -236,6 +238,8 @@ type liveClaim struct {
 	sess    sarama.ConsumerGroupSession
 	topic   string
 	initial int64
+	// hwm is the partition's high-water mark as of the latest fetch response (metrics).
+	hwm func() int64
 	// ending: the session is over and reading stopped; the next flush settles and hands over.
 	ending bool
 	// handedOver is closed when the closing flush of this claim was acknowledged.
@@ -267,6 +271,7 @@ func (pt *partition) begin(c *liveClaim, p *PreAgg) int64 {
 			"partition", pt.id, "committed", c.initial, "from", pt.durable)
 	}
 	c.sess.MarkOffset(c.topic, pt.id, pt.durable, "")
+	pt.tally.resume()
 	return pt.durable
 }
 
@@ -279,6 +284,7 @@ func (pt *partition) resetLocked(p *PreAgg, next int64) {
 	pt.durable = max(pt.durable, next)
 	pt.precision = p.cfg.Engine.Precision
 	pt.gen++
+	pt.tally.reset()
 	pt.freeRoomLocked()
 }
 

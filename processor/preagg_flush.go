@@ -29,6 +29,9 @@ type batch struct {
 	mark    Mark
 	commit  int64 // offset to commit once acknowledged
 	frames  int   // frames the batch covers, for logs
+
+	// counts is what the metrics count once it is acknowledged.
+	counts counts
 }
 
 // flushLoop flushes every FlushInterval, when a partition has MaxPending frames, and when a
@@ -64,6 +67,7 @@ func (p *PreAgg) flush(ctx context.Context) {
 	if len(todo) == 0 {
 		return
 	}
+	defer p.cfg.Metrics.FlushDone(time.Now())
 	errs := make([]error, len(todo))
 	p.sendAll(todo, errs, func(b *batch, emit func(Emitter, string, any, goka.Headers)) {
 		keys := make([]window.Key, 0, len(b.windows))
@@ -188,6 +192,7 @@ func (pt *partition) takeLocked(p *PreAgg, now time.Time) *batch {
 	if oldest, ok := pt.src.OldestHeld(); ok {
 		b.commit = min(b.commit, oldest)
 	}
+	b.counts = pt.tally.take(b.commit, b.dead)
 	b.mark = Mark{Partition: pt.id, Watermark: pt.src.Watermark(), MaxTS: pt.src.MaxTS(), Idle: idle}
 	if b.mark.Watermark == math.MinInt64 {
 		b.mark.MaxTS = math.MinInt64
@@ -206,6 +211,7 @@ func (pt *partition) acked(b *batch) {
 	// What Kafka acknowledged is durable even if the state was reset meanwhile.
 	pt.durable = max(pt.durable, b.commit)
 	pt.lastIdle = b.mark.Idle
+	pt.tally.acked(b.counts, b.gen == pt.gen)
 	if c := pt.claim; c != nil && c == b.claim && b.gen == pt.gen {
 		c.sess.MarkOffset(c.topic, pt.id, pt.durable, "")
 	}

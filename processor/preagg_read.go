@@ -82,6 +82,7 @@ func (pt *partition) apply(p *PreAgg, frames []engine.Frame) {
 	pt.mu.Lock()
 	for _, f := range frames {
 		pt.src.Add(f)
+		pt.tally.read(f.Offset)
 		if pt.first < 0 {
 			pt.first = f.Offset
 		}

@@ -186,6 +186,7 @@ func (p *Pipeline) runPreAgg(ctx context.Context, top Topology) error {
 	})
 	p.stage1.Store(&stage1Handle{pa: pa, highWater: highWater})
 	defer p.stage1.Store(nil)
+	cfg.Health.setPreAgg(pa)
 	return pa.Run(ctx)
 }
 
@@ -205,6 +206,7 @@ func (p *Pipeline) runWindows(ctx context.Context, top Topology) error {
 		opts = append(opts, cfg.Options...)
 		proc, err := goka.NewProcessor(cfg.Kafka.Brokers, w.Graph(), opts...)
 		if err == nil {
+			cfg.Health.setWindows(down, proc)
 			running := watchRunning(ctx, proc, down)
 			p.stage2.Store(proc)
 			err = proc.Run(ctx)

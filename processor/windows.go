@@ -149,6 +149,7 @@ func (w *Windows) merge(ctx goka.Context, p *Partial) {
 	case fresh:
 		// A late frame within the allowed lateness: a corrected final.
 		st.LateFrames += p.Frames
+		w.cfg.Metrics.LateFrames(p.Frames)
 		st.Revision++
 		w.publish(ctx, st)
 	}
@@ -178,7 +179,9 @@ func flushPosition(p *Partial) int64 {
 
 func (w *Windows) publish(ctx goka.Context, st *WindowState) {
 	key, _ := window.ParseKey(ctx.Key())
-	ctx.Emit(w.cfg.Output, ctx.Key(), st.Result(key))
+	r := st.Result(key)
+	ctx.Emit(w.cfg.Output, ctx.Key(), r)
+	w.cfg.Metrics.Published(r)
 }
 
 func (w *Windows) control(ctx goka.Context) *Control {
@@ -201,6 +204,7 @@ func (w *Windows) mark(ctx goka.Context, m *Mark) {
 	ctl.Watermark = max(ctl.Watermark, wm)
 	w.finalize(ctx, ctl, allIdle)
 	ctx.SetValue(ctl)
+	w.cfg.Metrics.Table(int32(ctx.Partition()), ctl.Watermark, len(ctl.Open))
 }
 
 // combined is the watermark of the whole input (window.InputWatermark) over the input

@@ -76,6 +76,7 @@ func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
 func (h *handler) page(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Security-Policy", PageCSP)
 	if !h.q.Recovered() {
 		// The page itself polls and shows "recovering" until the API answers.
 		w.Header().Set("Retry-After", "2")

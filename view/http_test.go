@@ -1,6 +1,8 @@
 package view
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -315,5 +317,36 @@ func TestParseTime(t *testing.T) {
 		if err != nil && !errors.Is(err, ErrQuery) {
 			t.Errorf("ParseTime(%q) error %v does not wrap ErrQuery", tc.in, err)
 		}
+	}
+}
+
+// TestPageCSP: the page's policy allows exactly its own inline script and style, by hash, and
+// nothing from elsewhere.
+func TestPageCSP(t *testing.T) {
+	rec := httptest.NewRecorder()
+	f := &fakeQuerier{}
+	f.recovered.Store(true)
+	NewHandler(f).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	csp := rec.Header().Get("Content-Security-Policy")
+	body := rec.Body.String()
+	for _, tag := range []string{"script", "style"} {
+		open, close := "<"+tag+">", "</"+tag+">"
+		i, j := strings.Index(body, open), strings.Index(body, close)
+		if i < 0 || j < i {
+			t.Fatalf("page has no inline <%s>", tag)
+		}
+		sum := sha256.Sum256([]byte(body[i+len(open) : j]))
+		want := tag + "-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	for _, bad := range []string{"unsafe-inline", "unsafe-eval", "*", "http:"} {
+		if strings.Contains(csp, bad) {
+			t.Errorf("CSP %q allows %s", csp, bad)
+		}
+	}
+	if !strings.HasPrefix(csp, "default-src 'none'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("CSP %q: want default-src 'none' and frame-ancestors 'none'", csp)
 	}
 }

@@ -28,6 +28,9 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := fs.parse(args); err != nil {
 		return err
 	}
+	if _, err := kf.setup(stderr); err != nil {
+		return err
+	}
 	var bad outOfRange
 	bad.check(*truthFile != "", "compare needs --truth FILE (from `kuniq gen --truth`)")
 	bad.check(*maxMean >= 0, "--max-mean-error %v: want 0 or more", *maxMean)
@@ -42,7 +45,11 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	var results []codec.Result
 	if *topic != "" {
-		results, err = truth.ReadTopic(kf.config(), *topic)
+		kc, cerr := kf.config()
+		if cerr != nil {
+			return cerr
+		}
+		results, err = truth.ReadTopic(kc, *topic)
 		err = kf.explain(err)
 	} else {
 		results, err = readResultFiles(fs.Args())
@@ -69,7 +76,11 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	if *refTopic != "" {
-		ref, err := truth.ReadTopic(kf.config(), *refTopic)
+		kc, err := kf.config()
+		if err != nil {
+			return err
+		}
+		ref, err := truth.ReadTopic(kc, *refTopic)
 		if err != nil {
 			return kf.explain(err)
 		}

@@ -19,13 +19,20 @@ func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := fs.parse(args); err != nil {
 		return err
 	}
+	if _, err := kf.setup(stderr); err != nil {
+		return err
+	}
 	var bad outOfRange
 	bad.check(*show >= 0, "--show %d: want 0 or more dead letters per reason", *show)
 	bad.check(fs.NArg() == 0, "dlq takes no arguments, got %q", fs.Args())
 	if err := bad.err(); err != nil {
 		return err
 	}
-	recs, err := kf.config().ReadAll(*topic)
+	kc, err := kf.config()
+	if err != nil {
+		return err
+	}
+	recs, err := kc.ReadAll(*topic)
 	if err != nil {
 		return kf.explain(err)
 	}

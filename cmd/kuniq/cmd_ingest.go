@@ -24,6 +24,9 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := fs.parse(args); err != nil {
 		return err
 	}
+	if _, err := kf.setup(stderr); err != nil {
+		return err
+	}
 	if fs.NArg() == 0 {
 		return fmt.Errorf("ingest needs at least one FILE ('-' for stdin)")
 	}
@@ -34,7 +37,11 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	cfg := d
-	cfg.Kafka = kf.config()
+	kc, err := kf.config()
+	if err != nil {
+		return err
+	}
+	cfg.Kafka = kc
 	cfg.Topic = *topic
 	k, err := emitter.ParseKeying(*keying)
 	if err != nil {

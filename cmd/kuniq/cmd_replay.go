@@ -18,7 +18,7 @@ import (
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var follow *bool
 	var every *time.Duration
-	cfg, kf, err := parseRun("replay", "replay --app NEW-APP [run flags]  (re-process the input from the start into a new app, e.g. after changing --precision)", args, stdout, stderr,
+	cfg, rf, err := parseRun("replay", "replay --app NEW-APP [run flags]  (re-process the input from the start into a new app, e.g. after changing --precision)", args, stdout, stderr,
 		func(fs *flagSet) {
 			follow = fs.Bool("follow", false, "keep running once caught up, as `kuniq run` does")
 			every = fs.Duration("progress", 2*time.Second, "progress report interval")
@@ -32,6 +32,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := bad.err(); err != nil {
 		return err
 	}
+	kf := rf.kafka
 	kc := cfg.Kafka
 	if n, err := kc.PartitionCountContext(ctx, string(cfg.Names.Partials)); err != nil {
 		return kf.explain(err)
@@ -39,18 +40,25 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("app %q exists already (topic %s): replay starts a new app; pick another --app or use `kuniq run --app %s` to continue it",
 			cfg.Names.App, cfg.Names.Partials, cfg.Names.App)
 	}
+	return kf.explain(runProcessor(ctx, cfg, rf, cfg.Logger, func(ctx context.Context, cfg processor.Config) error {
+		return replayUntilDone(ctx, cfg, *follow, *every, stderr)
+	}))
+}
+
+// replayUntilDone runs the pipeline and prints its progress until it is done (unless follow).
+func replayUntilDone(ctx context.Context, cfg processor.Config, follow bool, every time.Duration, stderr io.Writer) error {
 	p := processor.New(cfg)
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	done := make(chan error, 1)
 	go func() { done <- p.Run(runCtx) }()
 	pp := &replayPrinter{w: stderr, tty: isTerminal(stderr), start: time.Now()}
-	t := time.NewTicker(*every)
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
 		case err := <-done:
-			return kf.explain(err)
+			return err
 		case <-t.C:
 		}
 		pr, err := p.Progress(ctx)
@@ -59,7 +67,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			continue
 		}
 		pp.print(pr, false)
-		if pr.Done() && !*follow {
+		if pr.Done() && !follow {
 			stop()
 			err := <-done
 			pp.print(pr, true)
@@ -69,7 +77,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			if errors.Is(err, context.Canceled) {
 				err = nil
 			}
-			return kf.explain(err)
+			return err
 		}
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"time"
 
@@ -24,6 +23,8 @@ type runFlags struct {
 	idle, flush, early             *time.Duration
 	retMinute, retHour, retDay     *time.Duration
 	retWeek, retMonth, retYear     *time.Duration
+	http                           *string
+	httpf                          *httpFlags
 }
 
 // addRunFlags defines the flags of run, or of replay: its output and dead-letter topics
@@ -60,6 +61,8 @@ func addRunFlags(fs *flagSet, replay bool) *runFlags {
 		retWeek:         fs.Duration("retention-week", 0, "keep week windows this long after their end (0: forever)"),
 		retMonth:        fs.Duration("retention-month", 0, "keep month windows this long after their end (0: forever)"),
 		retYear:         fs.Duration("retention-year", 0, "keep year windows this long after their end (0: forever)"),
+		http:            fs.String("http", "", "serve /metrics (Prometheus), /healthz and /readyz on this address, e.g. 127.0.0.1:9464 (empty: off)"),
+		httpf:           addHTTPFlags(fs),
 	}
 }
 
@@ -69,7 +72,9 @@ func (f *runFlags) config() (processor.Config, error) {
 	if err != nil {
 		return cfg, err
 	}
-	cfg.Kafka = f.kafka.config()
+	if cfg.Kafka, err = f.kafka.config(); err != nil {
+		return cfg, err
+	}
 	cfg.Kafka.StreamRetention = *f.streamRetention
 	cfg.Engine = ec
 	cfg.Names = processor.NamesFor(*f.app)
@@ -93,7 +98,7 @@ func (f *runFlags) config() (processor.Config, error) {
 }
 
 // parseRun parses the flags `run` and `replay` share into a processor config.
-func parseRun(name, usage string, args []string, stdout, stderr io.Writer, extra func(*flagSet)) (processor.Config, *kafkaFlags, error) {
+func parseRun(name, usage string, args []string, stdout, stderr io.Writer, extra func(*flagSet)) (processor.Config, *runFlags, error) {
 	fs := newFlagSet(name, usage, stdout)
 	rf := addRunFlags(fs, name == "replay")
 	if extra != nil {
@@ -102,19 +107,26 @@ func parseRun(name, usage string, args []string, stdout, stderr io.Writer, extra
 	if err := fs.parse(args); err != nil {
 		return processor.Config{}, nil, err
 	}
+	log, err := rf.kafka.setup(stderr)
+	if err != nil {
+		return processor.Config{}, nil, err
+	}
 	cfg, err := rf.config()
 	if err != nil {
 		return processor.Config{}, nil, err
 	}
-	fmt.Fprintf(stderr, "kuniq %s: app %q, %s -> %s (dead letters %s), stage %s, granularities %s, precision %d, state %s\n",
-		name, cfg.Names.App, cfg.Input, cfg.Output, cfg.DeadLetter, cfg.Stage, *rf.counting.granularity, cfg.Engine.Precision, cfg.StateDir)
-	return cfg, rf.kafka, nil
+	cfg.Logger = log
+	cfg.Options = append(cfg.Options, goka.WithLogger(gokaLogger(log)))
+	log.Info("kuniq "+name, "app", cfg.Names.App, "input", cfg.Input, "output", cfg.Output, "dead_letters", cfg.DeadLetter,
+		"stage", cfg.Stage, "granularities", *rf.counting.granularity, "precision", cfg.Engine.Precision, "state_dir", cfg.StateDir,
+		"kafka", cfg.Kafka.String())
+	return cfg, rf, nil
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, kf, err := parseRun("run", "run [flags]  (a processor instance; run several side by side, each with its own --state-dir)", args, stdout, stderr, nil)
+	cfg, rf, err := parseRun("run", "run [flags]  (a processor instance; run several side by side, each with its own --state-dir)", args, stdout, stderr, nil)
 	if err != nil {
 		return err
 	}
-	return kf.explain(processor.Run(ctx, cfg))
+	return rf.kafka.explain(runProcessor(ctx, cfg, rf, cfg.Logger, processor.Run))
 }

@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"math"
 	"strconv"
 	"text/tabwriter"
 	"time"
 
 	"github.com/kuniq/kuniq/codec"
+	"github.com/kuniq/kuniq/internal/logging"
 	"github.com/kuniq/kuniq/processor"
 	"github.com/kuniq/kuniq/view"
 	"github.com/kuniq/kuniq/window"
@@ -29,20 +29,31 @@ func addViewFlags(fs *flagSet) *viewFlags {
 	return &viewFlags{
 		kafka:   addKafkaFlags(fs),
 		app:     fs.String("app", processor.DefaultApp, "application id whose window table is read (the --app given to kuniq run)"),
-		verbose: fs.Bool("verbose", false, "show Goka's log lines"),
+		verbose: fs.Bool("verbose", false, "show Goka's log lines (its debug records)"),
 	}
 }
 
-func (f *viewFlags) config(stderr io.Writer) view.Config {
+func (f *viewFlags) config(stderr io.Writer) (view.Config, error) {
 	cfg := view.DefaultConfig()
-	cfg.Kafka = f.kafka.config()
+	if _, err := f.kafka.setup(stderr); err != nil {
+		return cfg, err
+	}
+	kc, err := f.kafka.config()
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Kafka = kc
 	cfg.Kafka.ClientID = "kuniq-view"
 	cfg.App = *f.app
-	cfg.Logger = log.New(io.Discard, "", 0)
+	l := commandLog()
 	if *f.verbose {
-		cfg.Logger = log.New(stderr, "", log.LstdFlags)
+		// Goka's chatter is at debug level: --verbose shows it whatever --log-level says.
+		if vl, err := logging.New(stderr, "debug", *f.kafka.log.format); err == nil {
+			l = vl
+		}
 	}
-	return cfg
+	cfg.Logger = gokaLogger(l)
+	return cfg, nil
 }
 
 // openView opens the app's table view and explains the usual reason for a missing table.
@@ -84,7 +95,11 @@ func runView(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	v, err := openView(ctx, vf.config(stderr))
+	vc, err := vf.config(stderr)
+	if err != nil {
+		return err
+	}
+	v, err := openView(ctx, vc)
 	if err != nil {
 		return vf.kafka.explain(err)
 	}

@@ -18,13 +18,14 @@ const root = "../.."
 // externalNames are the names docs/design.md's table uses for the modules kuniq imports,
 // by import path prefix. A new dependency needs a name here and in the table.
 var externalNames = map[string]string{
-	"github.com/lovoo/goka":          "goka",
-	"github.com/IBM/sarama":          "sarama",
-	"github.com/axiomhq/hyperloglog": "axiomhq/hyperloglog",
-	"github.com/dgryski/go-metro":    "go-metro",
-	"golang.org/x/sync/errgroup":     "errgroup",
-	"github.com/syndtr/goleveldb":    "goleveldb",
-	"github.com/xdg-go/scram":        "xdg-go/scram",
+	"github.com/lovoo/goka":               "goka",
+	"github.com/IBM/sarama":               "sarama",
+	"github.com/axiomhq/hyperloglog":      "axiomhq/hyperloglog",
+	"github.com/dgryski/go-metro":         "go-metro",
+	"golang.org/x/sync/errgroup":          "errgroup",
+	"github.com/syndtr/goleveldb":         "goleveldb",
+	"github.com/xdg-go/scram":             "xdg-go/scram",
+	"github.com/prometheus/client_golang": "client_golang",
 }
 
 // modulePath reads the module's path from go.mod.

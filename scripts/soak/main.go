@@ -520,4 +520,3 @@ func finalDelays(kc kafka.Config, topic string, start, end time.Time) (string, e
 		len(ds), want, pct(0.5).Round(time.Millisecond), pct(0.99).Round(time.Millisecond), ds[len(ds)-1].Round(time.Millisecond), maxRev)
 	return b.String(), nil
 }
-
