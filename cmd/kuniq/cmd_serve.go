@@ -15,8 +15,9 @@ import (
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", "serve [flags]  (HTTP: /api/windows, /api/windows/{granularity}/{start}, /api/progress, /healthz, and a live page at /)", stdout)
+	fs := newFlagSet("serve", "serve [flags]  (HTTP: /api/v1/windows, /api/v1/windows/{granularity}/{start}, /api/v1/uniques?from=&to=, /api/v1/progress, /healthz, and a live page at /)", stdout)
 	vf := addViewFlags(fs)
+	ret := addRetentionFlags(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", "HTTP listen address")
 	stateDir := fs.String("state-dir", "", "keep the table copy in LevelDB under DIR/view, so a restart replays only new rows (empty: in memory)")
 	if err := fs.parse(args); err != nil {
@@ -27,6 +28,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	cfg := vf.config(stderr)
 	cfg.StateDir = *stateDir
+	cfg.Retention = ret.config()
 	// A server outlives broker restarts and leader moves; a one-shot view does not need to.
 	cfg.AutoReconnect = true
 	v, err := openView(ctx, cfg)

@@ -42,3 +42,23 @@ func TestNonsenseValuesAreRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestUniquesRefusesBadFlags: the range is checked before any broker is asked.
+func TestUniquesRefusesBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no range", nil, "--from and --to are required"},
+		{"no to", []string{"--from", "1468244340"}, "--from and --to are required"},
+		{"bad from", []string{"--from", "yesterday", "--to", "1468244400"}, "--from"},
+		{"bad to", []string{"--from", "1468244340", "--to", "2016-07-11 13:40"}, "--to"},
+		{"an argument", []string{"--from", "1468244340", "--to", "1468244400", "extra"}, "no arguments"},
+	} {
+		_, _, err := kuniq(t, append([]string{"uniques", "--brokers", "127.0.0.1:1"}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: kuniq uniques %v: err = %v, want one containing %q", tc.name, tc.args, err, tc.want)
+		}
+	}
+}
