@@ -238,3 +238,21 @@ func TestRetainedHas(t *testing.T) {
 		t.Error("Has changed its receiver")
 	}
 }
+
+func BenchmarkCover(b *testing.B) {
+	for _, bc := range []struct{ name, from, to string }{
+		{"a day and minutes", "2016-07-11T10:31:00Z", "2016-07-12T13:17:00Z"},
+		{"two years", "2015-12-31T23:59:00Z", "2018-03-13T01:01:00Z"},
+		{"200 years", "1817-01-01T00:00:00Z", "2016-12-31T00:00:00Z"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			from, to := at(b, bc.from), at(b, bc.to)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Cover(from, to, keepAll); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
