@@ -15,7 +15,7 @@ CLUSTER_BROKERS ?= $(shell p=$(KAFKA_CLUSTER_PORT); echo 127.0.0.1:$$p,127.0.0.1
 CLUSTER_HOME ?= $(or $(KAFKA_CLUSTER_HOME),$(CURDIR)/.kafka-cluster)
 BENCHTIME ?= 2s
 
-.PHONY: all build test vet unit integration chaos test-cluster check bench fuzz kafka-fetch kafka-up kafka-down kafka-logs kafka-wipe kafka-cluster-up kafka-cluster-down demo crash-demo clean
+.PHONY: all build test vet unit integration chaos soak test-cluster check bench fuzz kafka-fetch kafka-up kafka-down kafka-logs kafka-wipe kafka-cluster-up kafka-cluster-down demo crash-demo clean
 
 all: build
 
@@ -43,17 +43,24 @@ integration: kafka-up build
 		KUNIQ_CHAOS=reduced KUNIQ_CHAOS_PORT=$(CHAOS_PORT) \
 		$(GO) test -race -count=1 -p 1 -timeout 30m -run Integration -skip IntegrationCluster ./...
 
-# The whole fault suite; prints the table docs/reliability.md reports (also in bin/chaos.md).
-chaos: kafka-fetch build
+# The whole fault suite, the three-broker case included; prints the table docs/reliability.md
+# reports (also written to bin/chaos.md).
+chaos: kafka-fetch build kafka-cluster-up
 	mkdir -p bin
 	KUNIQ_CHAOS=full KUNIQ_CHAOS_PORT=$(CHAOS_PORT) KUNIQ_CHAOS_REPORT=$(CURDIR)/bin/chaos.md \
-		$(GO) test -count=1 -v -timeout 90m -run IntegrationChaos ./internal/chaos/
+		KUNIQ_CLUSTER_BROKERS=$(CLUSTER_BROKERS) KUNIQ_CLUSTER_HOME=$(CLUSTER_HOME) \
+		$(GO) test -count=1 -v -timeout 90m -run 'IntegrationChaos|IntegrationClusterChaos' ./internal/chaos/
 
 # The TestIntegrationCluster* tests against three local brokers this target starts (left running:
 # make kafka-cluster-down stops them).
 test-cluster: kafka-cluster-up
 	KUNIQ_CLUSTER_BROKERS=$(CLUSTER_BROKERS) KUNIQ_CLUSTER_HOME=$(CLUSTER_HOME) \
 		$(GO) test -race -count=1 -p 1 -timeout 20m -run IntegrationCluster ./...
+
+# A long run on live input (30 min by default, SOAK_FLAGS to change): RSS, goroutines, open
+# files and lag of every instance, and how soon each minute's final came (docs/reliability.md).
+soak: kafka-up build
+	$(GO) run ./scripts/soak --brokers $(BROKERS) $(SOAK_FLAGS)
 
 check: vet
 

@@ -52,3 +52,44 @@ func TestDeadLetterDecodesOldRecords(t *testing.T) {
 		})
 	}
 }
+
+func TestDeadLetterKafkaRoundTrip(t *testing.T) {
+	for _, d := range []DeadLetter{
+		{Reason: "syntax", Detail: "frame: syntax error at offset 3", Partition: 2, Offset: 77, Topic: "frames", Frame: "\x00\xff binary \n\"quoted\""},
+		{Reason: "late", Partition: 0, Offset: 1, TS: 1468244384, Topic: "frames", Frame: `{"ts":1468244384,"uid":"a"}`},
+		{Reason: "null_value", Partition: 3, Offset: 9, Topic: "frames"},
+	} {
+		got, err := DeadLetterFromKafka([]byte(d.Frame), d.KafkaHeaders())
+		if err != nil || got != d {
+			t.Errorf("round trip of %+v = %+v, %v", d, got, err)
+		}
+	}
+	if _, err := DeadLetterFromKafka([]byte("x"), nil); err == nil {
+		t.Error("a record without kuniq's headers decoded as a dead letter")
+	}
+	if _, err := DeadLetterFromKafka(nil, map[string][]byte{HeaderReason: []byte("late"), HeaderOffset: []byte("x1")}); err == nil {
+		t.Error("a bad offset header was accepted")
+	}
+}
+
+// FuzzDeadLetterFromKafka: any value and headers decode or are refused; what decodes
+// round-trips through KafkaHeaders.
+func FuzzDeadLetterFromKafka(f *testing.F) {
+	f.Add([]byte(`{"ts":1}`), "syntax", "2", "77", "", "frames")
+	f.Add([]byte{0xff, 0}, "late", "0", "1", "1468244384", "frames")
+	f.Add([]byte(nil), "null_value", "x", "", "", "")
+	f.Fuzz(func(t *testing.T, value []byte, reason, partition, offset, ts, topic string) {
+		h := map[string][]byte{HeaderReason: []byte(reason), HeaderPartition: []byte(partition), HeaderOffset: []byte(offset), HeaderTopic: []byte(topic)}
+		if ts != "" {
+			h[HeaderTS] = []byte(ts)
+		}
+		d, err := DeadLetterFromKafka(value, h)
+		if err != nil {
+			return
+		}
+		again, err := DeadLetterFromKafka([]byte(d.Frame), d.KafkaHeaders())
+		if err != nil || again != d {
+			t.Fatalf("round trip of %+v = %+v, %v", d, again, err)
+		}
+	})
+}

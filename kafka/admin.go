@@ -224,3 +224,46 @@ func Permanent(err error) bool {
 	}
 	return false
 }
+
+// GroupOffsets returns, for every partition of topics (keyed "topic/partition"), its
+// high-water mark and group's committed offset there (0 if none), given up when ctx ends.
+func (c Config) GroupOffsets(ctx context.Context, group string, topics ...string) (hw, committed map[string]int64, err error) {
+	type result struct{ hw, committed map[string]int64 }
+	r, err := call(ctx, func() (result, error) {
+		client, err := sarama.NewClient(c.Brokers, c.Sarama())
+		if err != nil {
+			return result{}, c.connectError(err)
+		}
+		defer client.Close()
+		admin, err := sarama.NewClusterAdminFromClient(client)
+		if err != nil {
+			return result{}, err
+		}
+		parts := map[string][]int32{}
+		for _, t := range topics {
+			ps, err := client.Partitions(t)
+			if err != nil {
+				return result{}, fmt.Errorf("partitions of %s: %w", t, err)
+			}
+			parts[t] = ps
+		}
+		resp, err := admin.ListConsumerGroupOffsets(group, parts)
+		if err != nil {
+			return result{}, fmt.Errorf("offsets of group %s: %w", group, err)
+		}
+		out := result{hw: map[string]int64{}, committed: map[string]int64{}}
+		for t, ps := range parts {
+			for _, p := range ps {
+				k := fmt.Sprintf("%s/%d", t, p)
+				if out.hw[k], err = client.GetOffset(t, p, sarama.OffsetNewest); err != nil {
+					return result{}, fmt.Errorf("high-water mark of %s: %w", k, err)
+				}
+				if b := resp.GetBlock(t, p); b != nil && b.Err == sarama.ErrNoError && b.Offset > 0 {
+					out.committed[k] = b.Offset
+				}
+			}
+		}
+		return out, nil
+	})
+	return r.hw, r.committed, err
+}

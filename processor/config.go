@@ -61,6 +61,9 @@ type Config struct {
 	// HandoverTimeout bounds how long a revoked or stopping partition waits for its last flush
 	// to be acknowledged before it leaves the records to be read again by its next owner.
 	HandoverTimeout time.Duration
+	// SharedOutput lets the app write into output and dead-letter topics that hold another
+	// app's records (refused otherwise: ErrForeignTopic).
+	SharedOutput bool
 	// Logger receives kuniq's log records (nil: slog.Default()).
 	Logger *slog.Logger
 	// Options are passed to every Goka processor after kuniq's own (tests plug in a tester).

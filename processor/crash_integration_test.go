@@ -65,7 +65,7 @@ func TestIntegrationCrashRecovery(t *testing.T) {
 	// The uninterrupted reference: a fresh app over the same topic, one instance.
 	ref := c.prefix + "-ref"
 	refCluster := *c
-	refCluster.output = c.output + "-ref"
+	refCluster.output, refCluster.dlq = c.output+"-ref", c.dlq+"-ref"
 	refCluster.start(ref, "solo")
 	refCluster.waitFinal(g.Truth(), 3*time.Minute)
 	refLatest := truth.Latest(refCluster.waitSettled(5 * time.Second))

@@ -231,13 +231,15 @@ func (c *cluster) deadLetters() map[string]int {
 	}
 	out := map[string]int{}
 	for _, r := range recs {
-		v, err := codec.DeadLetterCodec{}.Decode(r.Value)
+		d, err := codec.DeadLetterFromKafka(r.Value, r.Headers)
 		if err != nil {
 			c.t.Fatalf("dead letter %s: %v", r.Key, err)
 		}
-		d := v.(codec.DeadLetter)
-		if d.Reason == "" || d.Frame == "" {
-			c.t.Errorf("dead letter without reason or frame: %+v", d)
+		if d.Topic != c.input || (d.Frame == "" && d.Reason != "null_value" && d.Reason != "syntax") {
+			c.t.Errorf("dead letter without its topic or frame: %+v", d)
+		}
+		if app := r.Header(codec.HeaderApp); app == "" {
+			c.t.Errorf("dead letter %s without the %s header", r.Key, codec.HeaderApp)
 		}
 		out[d.Reason]++
 	}

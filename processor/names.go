@@ -5,6 +5,8 @@ import (
 	"hash/fnv"
 
 	"github.com/lovoo/goka"
+
+	"github.com/kuniq/kuniq/codec"
 )
 
 // Default user-facing topics (docs/design.md, "The records"); flags may rename them.
@@ -80,3 +82,7 @@ func partitionOf(key string, n int) int {
 
 // IsControlKey tells control rows from window rows in the table.
 func IsControlKey(key string) bool { return len(key) > 4 && key[:4] == "ctl/" }
+
+// Headers are the headers every record of the application carries: its id (codec.HeaderApp),
+// by which run and replay refuse to write into a topic another application writes to.
+func (n Names) Headers() goka.Headers { return goka.Headers{codec.HeaderApp: []byte(n.App)} }

@@ -23,6 +23,7 @@ import (
 // Emitter is what stage 1 needs of a goka.Emitter (tests substitute their own).
 type Emitter interface {
 	Emit(key string, msg any) (*goka.Promise, error)
+	EmitWithHeaders(key string, msg any, headers goka.Headers) (*goka.Promise, error)
 	Finish() error
 }
 
@@ -209,6 +210,7 @@ type partition struct {
 	decoding    int   // frames read and not yet applied
 	lastFrame   time.Time
 	settled     bool // the guard was flushed after the partition went idle
+	lastIdle    bool // the last acknowledged mark said idle
 	// gen changes when the state is reset: a batch of an older generation is not retried.
 	gen uint64
 	// durable is the offset below which every record's contribution was acknowledged

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lovoo/goka"
+
 	"github.com/kuniq/kuniq/codec"
 	"github.com/kuniq/kuniq/internal/retry"
 	"github.com/kuniq/kuniq/window"
@@ -63,7 +65,7 @@ func (p *PreAgg) flush(ctx context.Context) {
 		return
 	}
 	errs := make([]error, len(todo))
-	p.sendAll(todo, errs, func(b *batch, emit func(Emitter, string, any)) {
+	p.sendAll(todo, errs, func(b *batch, emit func(Emitter, string, any, goka.Headers)) {
 		keys := make([]window.Key, 0, len(b.windows))
 		for k := range b.windows {
 			keys = append(keys, k)
@@ -71,16 +73,19 @@ func (p *PreAgg) flush(ctx context.Context) {
 		sort.Slice(keys, func(i, j int) bool { return keys[i].End() < keys[j].End() })
 		for _, k := range keys {
 			w := b.windows[k]
-			emit(p.io.Partials, k.String(), &Partial{Partition: b.pt.id, First: b.first, Last: b.last, Frames: w.frames, Sketch: w.sketch})
+			emit(p.io.Partials, k.String(), &Partial{Partition: b.pt.id, First: b.first, Last: b.last, Frames: w.frames, Sketch: w.sketch}, nil)
 		}
 		for _, d := range b.dead {
-			emit(p.io.DeadLetters, fmt.Sprintf("%d/%d", d.Partition, d.Offset), d)
+			// The original bytes as the value, the rest as headers: nothing is escaped, and
+			// a frame can be re-ingested exactly as it came.
+			d.Topic = string(p.cfg.Input)
+			emit(p.io.DeadLetters, fmt.Sprintf("%d/%d", d.Partition, d.Offset), deadLetterValue(d), d.KafkaHeaders())
 		}
 	})
-	p.sendAll(todo, errs, func(b *batch, emit func(Emitter, string, any)) {
+	p.sendAll(todo, errs, func(b *batch, emit func(Emitter, string, any, goka.Headers)) {
 		for _, k := range p.ctlKeys {
 			m := b.mark
-			emit(p.io.Partials, k, &m)
+			emit(p.io.Partials, k, &m, nil)
 		}
 	})
 	var failed error
@@ -101,15 +106,15 @@ func (p *PreAgg) flush(ctx context.Context) {
 
 // sendAll emits, for every batch still without an error, what fill gives it, and waits for
 // all acknowledgements; errs[i] gets batch i's first error.
-func (p *PreAgg) sendAll(todo []*batch, errs []error, fill func(*batch, func(Emitter, string, any))) {
+func (p *PreAgg) sendAll(todo []*batch, errs []error, fill func(*batch, func(Emitter, string, any, goka.Headers))) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	for i, b := range todo {
 		if errs[i] != nil {
 			continue
 		}
-		fill(b, func(e Emitter, key string, v any) {
-			pr, err := e.Emit(key, v)
+		fill(b, func(e Emitter, key string, v any, h goka.Headers) {
+			pr, err := e.EmitWithHeaders(key, v, h)
 			if err != nil {
 				mu.Lock()
 				if errs[i] == nil {
@@ -132,6 +137,15 @@ func (p *PreAgg) sendAll(todo []*batch, errs []error, fill func(*batch, func(Emi
 		})
 	}
 	wg.Wait()
+}
+
+// deadLetterValue is the value of d's record: the frame's bytes, or no value (a tombstone's
+// dead letter is a tombstone too).
+func deadLetterValue(d codec.DeadLetter) any {
+	if d.Reason == codec.Reason(codec.ErrNullValue) {
+		return nil
+	}
+	return []byte(d.Frame)
 }
 
 // next returns the batch the partition sends in this flush: its unacknowledged batch once its
@@ -191,6 +205,7 @@ func (pt *partition) acked(b *batch) {
 	}
 	// What Kafka acknowledged is durable even if the state was reset meanwhile.
 	pt.durable = max(pt.durable, b.commit)
+	pt.lastIdle = b.mark.Idle
 	if c := pt.claim; c != nil && c == b.claim && b.gen == pt.gen {
 		c.sess.MarkOffset(c.topic, pt.id, pt.durable, "")
 	}

@@ -91,11 +91,16 @@ type recordEmitter struct {
 }
 
 type emitted struct {
-	key string
-	msg any
+	key     string
+	msg     any
+	headers goka.Headers
 }
 
 func (e *recordEmitter) Emit(key string, msg any) (*goka.Promise, error) {
+	return e.EmitWithHeaders(key, msg, nil)
+}
+
+func (e *recordEmitter) EmitWithHeaders(key string, msg any, headers goka.Headers) (*goka.Promise, error) {
 	e.mu.Lock()
 	fail, block := e.fail, e.block
 	var err error
@@ -103,7 +108,7 @@ func (e *recordEmitter) Emit(key string, msg any) (*goka.Promise, error) {
 		err = fail(key, msg)
 	}
 	if err == nil {
-		e.recs = append(e.recs, emitted{key, msg})
+		e.recs = append(e.recs, emitted{key, msg, headers})
 	}
 	e.mu.Unlock()
 	p, finish := goka.NewPromiseWithFinisher()
@@ -304,7 +309,19 @@ func (s *stage1) drain() stage1Out {
 func (s *stage1) dead() []codec.DeadLetter {
 	var ds []codec.DeadLetter
 	for _, r := range s.dlq.take() {
-		ds = append(ds, r.msg.(codec.DeadLetter))
+		v, _ := r.msg.([]byte)
+		d, err := codec.DeadLetterFromKafka(v, r.headers)
+		if err != nil {
+			s.t.Fatalf("dead letter %s: %v", r.key, err)
+		}
+		if want := fmt.Sprintf("%d/%d", d.Partition, d.Offset); r.key != want {
+			s.t.Errorf("dead letter under key %q, want %q", r.key, want)
+		}
+		if d.Topic != string(s.cfg.Input) {
+			s.t.Errorf("dead letter of topic %q, want %q", d.Topic, s.cfg.Input)
+		}
+		d.Topic = "" // the engine's dead letters, compared with these, know no topic
+		ds = append(ds, d)
 	}
 	return ds
 }

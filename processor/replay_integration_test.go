@@ -1,7 +1,10 @@
 package processor_test
 
 import (
+	"bytes"
+	"maps"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +20,7 @@ func TestIntegrationReplay(t *testing.T) {
 	c := newCluster(t, 2)
 	cfg := gen.DefaultConfig()
 	cfg.Count, cfg.Seed, cfg.Pool, cfg.Rate, cfg.FrameBytes = 20_000, 51, 30_000, 200, 400
+	cfg.MalformedPct = 1
 	path, g := c.generate(cfg, "frames.jsonl")
 	c.ingest(path)
 	live := c.prefix + "-live"
@@ -25,7 +29,7 @@ func TestIntegrationReplay(t *testing.T) {
 
 	// The replay: a new app, precision 16, its own output topic.
 	rc := *c
-	rc.output = c.output + "-p16"
+	rc.output, rc.dlq = c.output+"-p16", c.dlq+"-p16"
 	replayApp := c.prefix + "-p16"
 	rc.start(replayApp, "r", "--precision", "16")
 	// (start runs `run`; replay is `run` on a fresh app after a check: test the check below.)
@@ -46,17 +50,54 @@ func TestIntegrationReplay(t *testing.T) {
 			t.Errorf("replay --app %s: err %v, output %s; want a refusal", app, err, out)
 		}
 	}
-	// A fresh app through `replay` itself starts and counts.
-	fresh := c.prefix + "-fresh"
-	rf := *c
-	rf.output = c.output + "-fresh"
-	cmd := exec.Command(c.bin, "replay", "--brokers", c.kc.Brokers[0], "--app", fresh, "--input", c.input,
-		"--output", rf.output, "--dlq", c.dlq, "--state-dir", t.TempDir(), "--idle-timeout", "3s")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	// A fresh app through `replay` itself, with its default topics: it counts into
+	// <app>-uniques and <app>-dlq, shows progress, exits 0 once everything is final, and
+	// leaves the live app's output and dead-letter topics byte-identical.
+	liveOut, liveDLQ := c.snapshot(c.output), c.snapshot(c.dlq)
+	if len(liveDLQ) == 0 {
+		t.Fatal("the live app wrote no dead letters: the test input needs malformed frames")
 	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	rf.waitFinal(g.Truth(), 3*time.Minute)
+	fresh := c.prefix + "-fresh"
+	start := time.Now()
+	out, err := exec.Command(c.bin, "replay", "--brokers", c.kc.Brokers[0], "--app", fresh, "--input", c.input,
+		"--state-dir", t.TempDir(), "--idle-timeout", "3s", "--progress", "1s").CombinedOutput()
+	if err != nil {
+		t.Fatalf("replay: %v\n%s", err, out)
+	}
+	t.Logf("replay exited 0 by itself after %v", time.Since(start).Round(time.Second))
+	if !strings.Contains(string(out), "replay: ") || !strings.Contains(string(out), "done in") {
+		t.Errorf("replay printed no progress:\n%s", out)
+	}
+	rf := *c
+	rf.output, rf.dlq = fresh+"-uniques", fresh+"-dlq"
+	checkAccuracy(t, truth.Latest(rf.results()), g.Truth(), true)
+	if got := rf.deadLetters(); len(got) == 0 {
+		t.Errorf("replay wrote no dead letters to %s", rf.dlq)
+	}
+	if !slices.EqualFunc(liveOut, c.snapshot(c.output), recordEqual) || !slices.EqualFunc(liveDLQ, c.snapshot(c.dlq), recordEqual) {
+		t.Error("the replay changed the live app's output or dead-letter topic")
+	}
+	// Pointed at the live app's output, a replay is refused.
+	out, err = exec.Command(c.bin, "replay", "--brokers", c.kc.Brokers[0], "--app", c.prefix+"-intruder", "--input", c.input,
+		"--output", c.output, "--state-dir", t.TempDir()).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "holds records of app") {
+		t.Errorf("replay into the live output: err %v, output %s; want a refusal naming the other app", err, out)
+	}
+}
+
+// snapshot reads every record of topic (partition, offset, key, value, headers).
+func (c *cluster) snapshot(topic string) []kafka.Record {
+	c.t.Helper()
+	recs, err := c.kc.ReadAll(topic)
+	if err != nil {
+		c.t.Fatalf("read %s: %v", topic, err)
+	}
+	return recs
+}
+
+func recordEqual(a, b kafka.Record) bool {
+	return a.Partition == b.Partition && a.Offset == b.Offset && a.Key == b.Key && bytes.Equal(a.Value, b.Value) &&
+		maps.EqualFunc(a.Headers, b.Headers, bytes.Equal)
 }
 
 // TestIntegrationPartitionMismatch: an app set up on a 2-partition input refuses an input of

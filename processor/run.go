@@ -11,7 +11,6 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/kuniq/kuniq/codec"
 	"github.com/kuniq/kuniq/internal/retry"
@@ -21,6 +20,11 @@ import (
 // ErrPartitions is returned, wrapped, when the input topic and the application's internal
 // topics disagree on the partition count.
 var ErrPartitions = errors.New("processor: partition counts disagree")
+
+// ErrForeignTopic is returned, wrapped, when the output or dead-letter topic holds records of
+// another application: two apps writing one compacted output would replace each other's
+// results (Config.SharedOutput allows it on purpose).
+var ErrForeignTopic = errors.New("processor: topic holds another application's records")
 
 // ErrStateDir is returned, wrapped, when the state directory cannot hold stage 2's tables.
 var ErrStateDir = errors.New("processor: state directory unusable")
@@ -66,6 +70,13 @@ func Prepare(ctx context.Context, cfg Config) (Topology, error) {
 				ErrPartitions, cfg.Input, in, cfg.Names.App, internal, n, n)
 		}
 	}
+	if !cfg.SharedOutput {
+		for _, t := range []goka.Stream{cfg.Output, cfg.DeadLetter} {
+			if err := checkOwner(ctx, cfg, string(t)); err != nil {
+				return Topology{}, err
+			}
+		}
+	}
 	// The internal topics, Goka's loop and table included: instances starting together would
 	// race to create them inside goka.NewProcessor, and the loser would fail.
 	if err := kc.EnsureTopicsContext(ctx,
@@ -76,6 +87,40 @@ func Prepare(ctx context.Context, cfg Config) (Topology, error) {
 		return Topology{}, err
 	}
 	return Topology{Input: in}, nil
+}
+
+// ownerSample is how many of the newest records of each partition checkOwner reads.
+const ownerSample = 100
+
+// checkOwner refuses a topic whose newest records were written by another application (by
+// their kuniq.app header). Records without the header (an older kuniq, another program) are
+// allowed, with a warning.
+func checkOwner(ctx context.Context, cfg Config, topic string) error {
+	var foreign string
+	anonymous := 0
+	err := cfg.Kafka.Scan(ctx, topic, kafka.ScanFrom{Last: ownerSample}, func(r kafka.Record) error {
+		switch app := r.Header(codec.HeaderApp); app {
+		case cfg.Names.App:
+		case "":
+			anonymous++
+		default:
+			foreign = app
+			return kafka.ErrStopScan
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("check the owner of %s: %w", topic, err)
+	}
+	if foreign != "" {
+		return fmt.Errorf("%w: %s holds records of app %q, this is app %q: give this app topics of its own (--output, --dlq), or pass --shared-output to write there anyway",
+			ErrForeignTopic, topic, foreign, cfg.Names.App)
+	}
+	if anonymous > 0 {
+		cfg.logger().Warn("topic holds records without an application id (written by an older kuniq or another program)",
+			"topic", topic, "records", anonymous, "sampled", fmt.Sprintf("the newest %d of each partition", ownerSample))
+	}
+	return nil
 }
 
 // CheckStateDir makes sure stage 2 can keep its tables in dir before any group is joined: a
@@ -98,38 +143,12 @@ func CheckStateDir(dir string) error {
 	return nil
 }
 
-// Run runs the configured stages until ctx is done or one fails for good. Broker faults are
-// waited out; shutdown is graceful: stage 1 flushes what it holds and commits it before Run
-// returns. Health, if not nil, is filled with the stages' health trackers.
-func Run(ctx context.Context, cfg Config) error {
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
-	if cfg.Stage == StageBoth || cfg.Stage == StageWindows {
-		if err := CheckStateDir(filepath.Join(cfg.StateDir, cfg.Names.App)); err != nil {
-			return err
-		}
-	}
-	top, err := Prepare(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	if cfg.Stage == StageBoth || cfg.Stage == StageWindows {
-		g.Go(func() error { return wrap("stage 2 (window table)", runWindows(gctx, cfg, top)) })
-	}
-	if cfg.Stage == StageBoth || cfg.Stage == StagePreAgg {
-		g.Go(func() error { return wrap("stage 1 (pre-aggregation)", runPreAgg(gctx, cfg, top)) })
-	}
-	err = g.Wait()
-	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return err
-}
+// Run runs the configured stages until ctx is done or one fails for good (New(cfg).Run).
+func Run(ctx context.Context, cfg Config) error { return New(cfg).Run(ctx) }
 
 // runPreAgg runs stage 1 on a sarama consumer group of its own.
-func runPreAgg(ctx context.Context, cfg Config, top Topology) error {
+func (p *Pipeline) runPreAgg(ctx context.Context, top Topology) error {
+	cfg := p.cfg
 	kc := cfg.Kafka
 	sc := kc.GroupSarama()
 	// Stage 1 is a plain consumer group: the sticky strategy moves as few partitions as
@@ -148,23 +167,25 @@ func runPreAgg(ctx context.Context, cfg Config, top Topology) error {
 	if err != nil {
 		return fmt.Errorf("consumer group %s: %w", cfg.Names.PreAgg, err)
 	}
-	partials, err := goka.NewEmitter(kc.Brokers, cfg.Names.Partials, PartialsCodec{}, kc.EmitterOptions()...)
+	eopts := append(kc.EmitterOptions(), goka.WithEmitterDefaultHeaders(cfg.Names.Headers()))
+	partials, err := goka.NewEmitter(kc.Brokers, cfg.Names.Partials, PartialsCodec{}, eopts...)
 	if err != nil {
 		return errors.Join(fmt.Errorf("partials emitter: %w", err), group.Close())
 	}
-	dlq, err := goka.NewEmitter(kc.Brokers, cfg.DeadLetter, codec.DeadLetterCodec{}, kc.EmitterOptions()...)
+	dlq, err := goka.NewEmitter(kc.Brokers, cfg.DeadLetter, codec.Bytes{}, eopts...)
 	if err != nil {
 		return errors.Join(fmt.Errorf("dead-letter emitter: %w", err), partials.Finish(), group.Close())
 	}
 	input := string(cfg.Input)
+	highWater := func(part int32) (int64, error) { return client.GetOffset(input, part, sarama.OffsetNewest) }
 	pa := NewPreAgg(cfg, top.Input, PreAggIO{
 		Group:       group,
 		Partials:    partials,
 		DeadLetters: dlq,
-		HighWater: func(p int32) (int64, error) {
-			return client.GetOffset(input, p, sarama.OffsetNewest)
-		},
+		HighWater:   highWater,
 	})
+	p.stage1.Store(&stage1Handle{pa: pa, highWater: highWater})
+	defer p.stage1.Store(nil)
 	return pa.Run(ctx)
 }
 
@@ -172,18 +193,22 @@ func runPreAgg(ctx context.Context, cfg Config, top Topology) error {
 // reason other than ctx or a broken invariant of its own: a broker outage ends Goka's consumer
 // group session and its producer's writes, and Goka gives up the processor then. Its table
 // survives in the state directory and the changelog, so a new processor recovers it quickly.
-func runWindows(ctx context.Context, cfg Config, top Topology) error {
+func (p *Pipeline) runWindows(ctx context.Context, top Topology) error {
+	cfg := p.cfg
 	log := cfg.logger().With("stage", "windows")
 	down := retry.NewOutage("stage 2: window table processor", log)
 	for attempt := 1; ; attempt++ {
 		w := NewWindows(cfg, top.Input)
 		opts := append(cfg.Kafka.ProcessorOptions(),
-			goka.WithStorageBuilder(tableStorage(filepath.Join(cfg.StateDir, cfg.Names.App), w.setFatal)))
+			goka.WithStorageBuilder(tableStorage(filepath.Join(cfg.StateDir, cfg.Names.App), w.setFatal)),
+			goka.WithProducerDefaultHeaders(cfg.Names.Headers()))
 		opts = append(opts, cfg.Options...)
 		proc, err := goka.NewProcessor(cfg.Kafka.Brokers, w.Graph(), opts...)
 		if err == nil {
 			running := watchRunning(ctx, proc, down)
+			p.stage2.Store(proc)
 			err = proc.Run(ctx)
+			p.stage2.Store(nil)
 			running()
 		}
 		if ctx.Err() != nil {

@@ -20,23 +20,34 @@ type runFlags struct {
 	app, input, output, dlq, stage *string
 	partitions, maxPending         *int
 	stateDir                       *string
+	sharedOutput                   *bool
 	idle, flush, early             *time.Duration
 	retMinute, retHour, retDay     *time.Duration
 	retWeek, retMonth, retYear     *time.Duration
 	correction                     *time.Duration
 }
 
-func addRunFlags(fs *flagSet) *runFlags {
+// addRunFlags defines the flags of run, or of replay: its output and dead-letter topics
+// default to the app's own (<app>-uniques, <app>-dlq), so a replay never writes into the live
+// app's topics by accident.
+func addRunFlags(fs *flagSet, replay bool) *runFlags {
 	d := processor.DefaultConfig()
 	r := d.Retention
+	output, dlq := string(processor.DefaultOutput), string(processor.DefaultDeadLetter)
+	outHelp, dlqHelp := "", ""
+	if replay {
+		output, dlq = "", ""
+		outHelp, dlqHelp = " (default <app>-uniques)", " (default <app>-dlq)"
+	}
 	return &runFlags{
 		kafka:           addKafkaFlags(fs),
 		counting:        addCountingFlags(fs, "all"),
 		streamRetention: fs.Duration("stream-retention", d.Kafka.StreamRetention, "retention of the stream topics kuniq creates (0: forever, so history can be replayed)"),
 		app:             fs.String("app", processor.DefaultApp, "application id: prefixes every consumer group and internal topic (like Kafka Streams' application.id)"),
 		input:           fs.String("input", string(processor.DefaultInput), "input topic of JSON frames"),
-		output:          fs.String("output", string(processor.DefaultOutput), "output topic of result records (compacted, key <granularity>/<start>)"),
-		dlq:             fs.String("dlq", string(processor.DefaultDeadLetter), "dead-letter topic: frames not counted, with the reason"),
+		output:          fs.String("output", output, "output topic of result records (compacted, key <granularity>/<start>)"+outHelp),
+		dlq:             fs.String("dlq", dlq, "dead-letter topic: frames not counted, with the reason"+dlqHelp),
+		sharedOutput:    fs.Bool("shared-output", false, "write into output and dead-letter topics that hold another app's records (refused otherwise)"),
 		stage:           fs.String("stage", string(processor.StageBoth), "what this process runs: both, preagg (stage 1) or windows (stage 2)"),
 		partitions:      fs.Int("partitions", d.Partitions, "partitions of the topics kuniq creates when they are missing"),
 		maxPending:      fs.Int("max-pending", d.MaxPending, "frames one input partition may hold before it flushes early"),
@@ -65,6 +76,13 @@ func (f *runFlags) config() (processor.Config, error) {
 	cfg.Engine = ec
 	cfg.Names = processor.NamesFor(*f.app)
 	cfg.Input, cfg.Output, cfg.DeadLetter = goka.Stream(*f.input), goka.Stream(*f.output), goka.Stream(*f.dlq)
+	if cfg.Output == "" {
+		cfg.Output = goka.Stream(*f.app + "-uniques")
+	}
+	if cfg.DeadLetter == "" {
+		cfg.DeadLetter = goka.Stream(*f.app + "-dlq")
+	}
+	cfg.SharedOutput = *f.sharedOutput
 	cfg.Stage = processor.Stage(*f.stage)
 	cfg.Partitions, cfg.MaxPending = *f.partitions, *f.maxPending
 	cfg.StateDir = *f.stateDir
@@ -78,9 +96,12 @@ func (f *runFlags) config() (processor.Config, error) {
 }
 
 // parseRun parses the flags `run` and `replay` share into a processor config.
-func parseRun(name, usage string, args []string, stdout, stderr io.Writer) (processor.Config, *kafkaFlags, error) {
+func parseRun(name, usage string, args []string, stdout, stderr io.Writer, extra func(*flagSet)) (processor.Config, *kafkaFlags, error) {
 	fs := newFlagSet(name, usage, stdout)
-	rf := addRunFlags(fs)
+	rf := addRunFlags(fs, name == "replay")
+	if extra != nil {
+		extra(fs)
+	}
 	if err := fs.parse(args); err != nil {
 		return processor.Config{}, nil, err
 	}
@@ -94,29 +115,9 @@ func parseRun(name, usage string, args []string, stdout, stderr io.Writer) (proc
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, kf, err := parseRun("run", "run [flags]  (a processor instance; run several side by side, each with its own --state-dir)", args, stdout, stderr)
+	cfg, kf, err := parseRun("run", "run [flags]  (a processor instance; run several side by side, each with its own --state-dir)", args, stdout, stderr, nil)
 	if err != nil {
 		return err
-	}
-	return kf.explain(processor.Run(ctx, cfg))
-}
-
-// runReplay re-processes the whole input topic into a fresh application: new consumer groups
-// start at the oldest offset, new internal topics and table, so the live app is untouched.
-func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, kf, err := parseRun("replay", "replay --app NEW-APP [run flags]  (re-process the input from the start into a new app, e.g. after changing --precision)", args, stdout, stderr)
-	if err != nil {
-		return err
-	}
-	if cfg.Names.App == processor.DefaultApp {
-		return fmt.Errorf("replay needs a new --app (not %q): the live application keeps its state", processor.DefaultApp)
-	}
-	kc := cfg.Kafka
-	if n, err := kc.PartitionCountContext(ctx, string(cfg.Names.Partials)); err != nil {
-		return kf.explain(err)
-	} else if n > 0 {
-		return fmt.Errorf("app %q exists already (topic %s): replay starts a new app; pick another --app or use `kuniq run --app %s` to continue it",
-			cfg.Names.App, cfg.Names.Partials, cfg.Names.App)
 	}
 	return kf.explain(processor.Run(ctx, cfg))
 }

@@ -77,11 +77,11 @@ func (a *App) DeadLetters() ([]codec.DeadLetter, error) {
 	}
 	var out []codec.DeadLetter
 	for _, r := range recs {
-		v, err := codec.DeadLetterCodec{}.Decode(r.Value)
+		d, err := codec.DeadLetterFromKafka(r.Value, r.Headers)
 		if err != nil {
 			return nil, fmt.Errorf("dead letter %s: %w", r.Key, err)
 		}
-		out = append(out, v.(codec.DeadLetter))
+		out = append(out, d)
 	}
 	return out, nil
 }

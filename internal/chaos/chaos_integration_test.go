@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kuniq/kuniq/internal/kafkatest"
+	"github.com/kuniq/kuniq/kafka"
 )
 
 func TestMain(m *testing.M) {
@@ -97,7 +100,8 @@ func TestIntegrationChaos(t *testing.T) {
 // uniques of an undisturbed count of the same frames, and no frame of the input topic lost.
 type scenario struct {
 	t         *testing.T
-	b         *Broker
+	b         *Broker // the single broker, or nil on the cluster
+	kc        kafka.Config
 	app       *App
 	in        Input
 	ctx       context.Context
@@ -113,10 +117,14 @@ type scenario struct {
 }
 
 func newScenario(t *testing.T, b *Broker, frames int) *scenario {
+	return newScenarioOn(t, b, b.Config(), frames)
+}
+
+func newScenarioOn(t *testing.T, b *Broker, kc kafka.Config, frames int) *scenario {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	s := &scenario{t: t, b: b, ctx: ctx, in: Generate(t, frames, 7), instances: map[string]*Process{}, rng: rand.New(rand.NewPCG(7, 11))}
-	s.app = NewApp(t, b.Config(), "case", 4)
+	s := &scenario{t: t, b: b, kc: kc, ctx: ctx, in: Generate(t, frames, 7), instances: map[string]*Process{}, rng: rand.New(rand.NewPCG(7, 11))}
+	s.app = NewApp(t, kc, "case", 4)
 	for _, name := range []string{"a", "b"} {
 		s.instances[name] = s.app.Start(name)
 	}
@@ -125,7 +133,7 @@ func newScenario(t *testing.T, b *Broker, frames int) *scenario {
 
 // produce starts the producer on in (the scenario's input unless the case changed it).
 func (s *scenario) produce(in Input) {
-	s.producer = Produce(s.ctx, s.b.Config(), s.app.Input, in, 2000)
+	s.producer = Produce(s.ctx, s.kc, s.app.Input, in, 2000)
 	s.started = time.Now()
 }
 
@@ -369,6 +377,37 @@ func check(t *testing.T, o Outcome) {
 	if o.MaxErr > 0.035 {
 		t.Errorf("max error %.2f%% against the exact counts, want <= 3.5%%", 100*o.MaxErr)
 	}
+}
+
+// TestIntegrationClusterChaos runs on the three-broker cluster of `make kafka-cluster-up`
+// (make test-cluster and make chaos run it): the broker leading most partitions of the input is
+// SIGKILLed mid-stream and started again 20 s later. With replication 3, min.insync.replicas 2
+// and acks=all, no instance may restart, no frame may be lost, uniques must be identical.
+func TestIntegrationClusterChaos(t *testing.T) {
+	cl := kafkatest.NewCluster(t)
+	name := "cluster: the broker leading most input partitions SIGKILLed, back after 20 s"
+	s := newScenarioOn(t, nil, cl.Config, 40_000)
+	s.mustLive = true
+	s.produce(s.in)
+	s.sleepUntil(8 * time.Second)
+	id, led, err := cl.KillBusiestLeader(s.app.Input)
+	if err != nil {
+		t.Fatalf("kill the busiest leader: %v", err)
+	}
+	s.t.Logf("broker %d, leader of input partitions %v, SIGKILLed at %d records sent", id, led, s.producer.Sent.Load())
+	if _, err := cl.WaitLeaders(s.app.Input, id, time.Minute); err != nil {
+		t.Errorf("no new leaders: %v", err)
+	}
+	time.Sleep(time.Until(s.started.Add(28 * time.Second)))
+	if err := cl.Start(id); err != nil {
+		t.Fatalf("restart broker %d: %v", id, err)
+	}
+	s.faultEnd = time.Now()
+	s.note = append(s.note, fmt.Sprintf("broker %d led input partitions %v", id, led))
+	r := s.finish()
+	r.Case = name
+	r.Pass = !t.Failed()
+	Report(r)
 }
 
 // silentBroker points run and ingest at an address that accepts connections and never

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -9,7 +8,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -45,7 +43,7 @@ func run() error {
 	if err := kc.EnsureTopics(kafka.Topic{Name: *topic, Partitions: *partitions}); err != nil {
 		return err
 	}
-	templates, err := makeTemplates(1000, *frameBytes)
+	live, err := gen.NewLive(1000, *frameBytes)
 	if err != nil {
 		return err
 	}
@@ -89,7 +87,7 @@ func run() error {
 		due := int64(now.Sub(start).Seconds() * float64(*rate))
 		for ; sent < due; sent++ {
 			uid := uids[rng.IntN(len(uids))]
-			v := liveFrame(templates[rng.IntN(len(templates))], time.Now().Unix(), uid)
+			v := live.AppendLive(nil, rng.IntN(1000), time.Now().Unix(), uid)
 			prod.Input() <- &sarama.ProducerMessage{Topic: *topic, Key: sarama.StringEncoder(uid), Value: sarama.ByteEncoder(v)}
 		}
 	}
@@ -116,41 +114,6 @@ func run() error {
 	fmt.Printf("RESULT frames=%d windows=%d p50_ms=%.0f p90_ms=%.0f p99_ms=%.0f max_ms=%.0f min_ms=%.0f\n",
 		sent, len(lat), ms(percentile(lat, 50)), ms(percentile(lat, 90)), ms(percentile(lat, 99)), ms(lat[len(lat)-1]), ms(lat[0]))
 	return nil
-}
-
-// makeTemplates returns n generator frames of about size bytes with their closing brace cut off.
-func makeTemplates(n, size int) ([][]byte, error) {
-	cfg := gen.DefaultConfig()
-	cfg.Count, cfg.FrameBytes, cfg.Seed = n, size, 1
-	g, err := gen.New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	if _, err := g.WriteTo(&buf); err != nil {
-		return nil, err
-	}
-	var out [][]byte
-	for l := range bytes.Lines(buf.Bytes()) {
-		l = bytes.TrimRight(l, "\r\n")
-		if len(l) < 2 || l[len(l)-1] != '}' {
-			return nil, fmt.Errorf("template %q does not end in }", l)
-		}
-		out = append(out, l[:len(l)-1])
-	}
-	return out, nil
-}
-
-// liveFrame appends ts and uid as the last root keys of a template (cut before its final "}"):
-// the last duplicate root key wins, so the frame counts at ts for uid.
-func liveFrame(template []byte, ts int64, uid string) []byte {
-	b := make([]byte, 0, len(template)+48)
-	b = append(b, template...)
-	b = append(b, `,"ts":`...)
-	b = strconv.AppendInt(b, ts, 10)
-	b = append(b, `,"uid":"`...)
-	b = append(b, uid...)
-	return append(b, `"}`...)
 }
 
 // result is the part of a result record the latency needs.

@@ -6,18 +6,19 @@ import (
 	"time"
 
 	"github.com/kuniq/kuniq/codec"
+	"github.com/kuniq/kuniq/gen"
 	"github.com/kuniq/kuniq/kafka"
 )
 
 func TestLiveFrameDecodesToLiveValues(t *testing.T) {
-	templates, err := makeTemplates(50, 600)
+	live, err := gen.NewLive(50, 600)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var d codec.FrameDecoder
-	for i, tmpl := range templates {
+	for i := range 50 {
 		ts, uid := int64(1700000000+i), fmt.Sprintf("%019x", i)
-		f, err := d.Decode(liveFrame(tmpl, ts, uid))
+		f, err := d.Decode(live.AppendLive(nil, i, ts, uid))
 		if err != nil {
 			t.Fatalf("template %d: Decode: %v", i, err)
 		}
