@@ -14,9 +14,8 @@
 // (PreAgg.Run); docs/design.md lists what is waited out and what stops the process.
 //
 // Stage 2, the window table (Goka group "<app>-windows", Persist; restarted in-process after a
-// broker fault): merges partials into the
-// window's row (sketch, frames, revision), counting each flush's frames once per input
-// partition. Each stage-2 partition has a control row (key ControlKeys()[p]) that keeps every
+// broker fault): merges partials into the window's row (sketch, frames, revision), counting
+// each flush's frames once per input partition. Each stage-2 partition has a control row (key ControlKeys()[p]) that keeps every
 // input partition's Mark and the partition's windows by state: open, closing (final, within
 // the lateness), pending (a correction waiting for its turn) and expiring. The watermark is
 // window.InputWatermark's: the minimum over input partitions that are not idle; when all are
