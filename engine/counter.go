@@ -30,9 +30,9 @@ type Config struct {
 }
 
 // DefaultCorrectionEvery is the default of Config.CorrectionEvery (and of `kuniq count
-// --correction-interval`): with frames up to 20 s late, a minute gets its final record and at
-// most two corrections.
-const DefaultCorrectionEvery = 10 * time.Second
+// --correction-interval`): with frames up to 20 s late (the challenge generator's -d 20), a
+// window gets its final record and at most one correction.
+const DefaultCorrectionEvery = 20 * time.Second
 
 // DefaultConfig counts minutes at precision 14 with the default clock, no early results and
 // corrections coalesced per DefaultCorrectionEvery.

@@ -212,7 +212,8 @@ func TestCounterCoalescesCorrections(t *testing.T) {
 		wantCorrections int // before the closed record
 	}{
 		{"every advance", 0, 20},
-		{"default 10 s", 10 * time.Second, 2},
+		{"10 s", 10 * time.Second, 2},
+		{"default 20 s", DefaultCorrectionEvery, 1},
 		{"30 s", 30 * time.Second, 0},
 	}
 	for _, tc := range tests {

@@ -21,7 +21,7 @@
 //	            at end of input every open window is final (and closed: one record).
 //	correction: a frame accepted into a final window (it was at most Lateness behind the
 //	            watermark) makes the window dirty; a dirty window is re-emitted with revision+1
-//	            at a watermark advance at least CorrectionEvery (10 s) after its previous
+//	            at a watermark advance at least CorrectionEvery (20 s) after its previous
 //	            record, so a burst of late frames is one correction.
 //	closed:     when watermark >= window end + Lateness no frame can reach it: its last
 //	            record has closed:true, carrying a pending correction if it has one; at end

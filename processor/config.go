@@ -86,8 +86,9 @@ func DefaultConfig() Config {
 		FlushInterval: 500 * time.Millisecond,
 		MaxPending:    20000,
 		EarlyInterval: time.Second,
-		// With frames up to 20 s late, a minute gets its final and at most two corrections.
-		CorrectionInterval: 10 * time.Second,
+		// Frames up to 20 s late make one correction, two when stage 1 lags or the input
+		// paused across the window's end (docs/design.md, "When a window is output").
+		CorrectionInterval: 20 * time.Second,
 		Retention: map[window.Granularity]time.Duration{
 			window.Minute: 7 * 24 * time.Hour,
 			window.Hour:   90 * 24 * time.Hour,
