@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -12,7 +13,9 @@ import (
 
 // Result is one window's count: the record `kuniq count` prints as a JSON line and the value
 // `kuniq run` publishes on the output topic under Key (docs/design.md, "The records"). Consumers keep the
-// highest Revision per key; a record may repeat after a crash with the same count.
+// highest Revision per key; a record may repeat after a crash with the same count. Fields are
+// only ever added: the ones after LateFrames came later, and records written before them
+// still parse (as Closed false, Precision and StdError 0: unknown).
 type Result struct {
 	Granularity window.Granularity `json:"granularity"`
 	Start       int64              `json:"start"`
@@ -26,6 +29,14 @@ type Result struct {
 	Revision int `json:"revision"`
 	// LateFrames counts the frames that reached the window after it was first final.
 	LateFrames int64 `json:"late_frames"`
+	// Closed marks the window's last record: its allowed lateness has passed (or the input
+	// ended), so it can no longer change. It carries the count of the last revision.
+	Closed bool `json:"closed"`
+	// Precision is the HyperLogLog precision p of the window's sketch (2^p registers).
+	Precision uint8 `json:"precision"`
+	// StdError is the relative standard error of Uniques (0.008125: ±0.81 % is one standard
+	// deviation); sketch.Sketch.StdError says how it is computed.
+	StdError float64 `json:"std_error"`
 }
 
 // ErrResult is returned, wrapped, when bytes are not a result record.
@@ -67,7 +78,36 @@ func (r Result) AppendJSON(b []byte) []byte {
 	b = strconv.AppendInt(b, int64(r.Revision), 10)
 	b = append(b, `,"late_frames":`...)
 	b = strconv.AppendInt(b, r.LateFrames, 10)
+	b = append(b, `,"closed":`...)
+	b = strconv.AppendBool(b, r.Closed)
+	b = append(b, `,"precision":`...)
+	b = strconv.AppendUint(b, uint64(r.Precision), 10)
+	b = append(b, `,"std_error":`...)
+	b = AppendFloat(b, r.StdError)
 	return append(b, '}')
+}
+
+// AppendFloat appends f as encoding/json writes a float64 (shortest exact form, exponent only
+// below 1e-6 or from 1e21), so a record parses back to the same number. NaN and infinities,
+// which JSON cannot hold, are written as 0.
+func AppendFloat(b []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(b, '0')
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// clean up e-09 to e-9, as encoding/json does
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
 }
 
 // ParseResult decodes a record written by AppendJSON (or any JSON with the same fields) and

@@ -18,16 +18,21 @@ type Count struct {
 	Final              bool
 	// Revision counts the corrections published after the first final record.
 	Revision int
+	// Closed: the window's last record was published; it can no longer change.
+	Closed bool
 }
 
-// Result is the record of window k with this count. uniques is the sketch's estimate (0 for a
-// count without a sketch).
+// Result is the record of window k with this count. uniques is the sketch's estimate, with
+// its precision and relative standard error (all 0 for a count without a sketch).
 func (c *Count) Result(k window.Key) codec.Result {
 	var uniques uint64
+	var precision uint8
+	var stdErr float64
 	if c.Sketch != nil {
-		uniques = c.Sketch.Estimate()
+		uniques, precision, stdErr = c.Sketch.Estimate(), c.Sketch.Precision(), c.Sketch.StdError()
 	}
 	r := codec.NewResult(k, uniques, c.Frames)
-	r.Final, r.Revision, r.LateFrames = c.Final, c.Revision, c.LateFrames
+	r.Final, r.Revision, r.LateFrames, r.Closed = c.Final, c.Revision, c.LateFrames, c.Closed
+	r.Precision, r.StdError = precision, stdErr
 	return r
 }

@@ -22,14 +22,26 @@ type Config struct {
 	// EarlyEvery > 0 emits provisional (final:false) results of changed open windows at most
 	// once per EarlyEvery of event time; 0 emits finals only.
 	EarlyEvery time.Duration
+	// CorrectionEvery coalesces corrections: a final window that late frames changed
+	// publishes at most one correction per CorrectionEvery of event time (watermark) after its
+	// previous record; the last change is never lost, since the window's closed record
+	// carries it. 0 publishes a correction at every watermark advance.
+	CorrectionEvery time.Duration
 }
 
-// DefaultConfig counts minutes at precision 14 with the default clock and no early results.
+// DefaultCorrectionEvery is the default of Config.CorrectionEvery (and of `kuniq count
+// --correction-interval`): with frames up to 20 s late (the challenge generator's -d 20), a
+// window gets its final record and at most one correction.
+const DefaultCorrectionEvery = 20 * time.Second
+
+// DefaultConfig counts minutes at precision 14 with the default clock, no early results and
+// corrections coalesced per DefaultCorrectionEvery.
 func DefaultConfig() Config {
 	return Config{
-		Granularities: []window.Granularity{window.Minute},
-		Precision:     sketch.DefaultPrecision,
-		Clock:         window.DefaultConfig(),
+		Granularities:   []window.Granularity{window.Minute},
+		Precision:       sketch.DefaultPrecision,
+		Clock:           window.DefaultConfig(),
+		CorrectionEvery: DefaultCorrectionEvery,
 	}
 }
 
@@ -48,6 +60,9 @@ func (c Config) Validate() error {
 	if c.EarlyEvery < 0 {
 		errs = append(errs, fmt.Errorf("early interval %v < 0", c.EarlyEvery))
 	}
+	if c.CorrectionEvery < 0 {
+		errs = append(errs, fmt.Errorf("correction interval %v < 0: use 0 to publish every correction", c.CorrectionEvery))
+	}
 	return errors.Join(errs...)
 }
 
@@ -61,9 +76,12 @@ type Output interface {
 type Window struct {
 	Key window.Key
 	Count
-	// dirty: changed since its last record; earlyAt: event time of its last early record.
+	// dirty: changed since its last record; earlyAt: event time of its last early record;
+	// lastAt: the watermark at its last record as a final window (its first final or its
+	// last correction), from which the correction interval counts.
 	dirty   bool
 	earlyAt int64
+	lastAt  int64
 	index   int // in the open heap
 }
 
@@ -101,6 +119,7 @@ type Counter struct {
 	recent   [8]*Window // the current window per granularity: most frames hit it
 	wm       int64      // watermark of the last advance
 	lateSecs int64      // the allowed lateness in seconds, the unit of ts
+	corrSecs int64      // the correction interval in seconds
 }
 
 // NewCounter returns a Counter writing to out.
@@ -110,6 +129,7 @@ func NewCounter(cfg Config, out Output) (*Counter, error) {
 	}
 	c := &Counter{cfg: cfg, out: out, byKey: map[window.Key]*Window{}, wm: math.MinInt64}
 	c.lateSecs = int64(cfg.Clock.Lateness / time.Second)
+	c.corrSecs = int64(cfg.CorrectionEvery / time.Second)
 	c.src = NewSource(0, cfg.Granularities, cfg.Clock, (*counterSink)(c))
 	return c, nil
 }
@@ -122,7 +142,9 @@ func (c *Counter) Add(f Frame) {
 	}
 }
 
-// Close settles held frames and emits every open window as final, then pending corrections.
+// Close settles held frames and closes every window: the input is over, nothing can change
+// them. An open window's one record is final and closed; a final window's closed record
+// carries its pending correction, if any.
 func (c *Counter) Close() {
 	c.src.Flush()
 	c.advance(math.MaxInt64)
@@ -172,39 +194,67 @@ func (c *Counter) window(k window.Key) *Window {
 	return w
 }
 
-// advance moves the watermark to wm: finals, then corrections, then early results, then eviction.
+// advance moves the watermark to wm: finals, then closed records of the windows no frame can
+// reach any more, then coalesced corrections, then early results.
 func (c *Counter) advance(wm int64) {
 	c.wm = wm
-	for len(c.open) > 0 && c.open[0].Key.End() <= wm {
-		w := heap.Pop(&c.open).(*Window)
-		w.Final, w.dirty = true, false
-		c.out.Result(w.Result(w.Key))
-		heap.Push(&c.final, w)
-	}
-	if len(c.dirty) > 0 {
-		slices.SortFunc(c.dirty, byEnd)
-		for _, w := range c.dirty {
-			w.Revision++
-			w.dirty = false
-			c.out.Result(w.Result(w.Key))
-		}
-		c.dirty = c.dirty[:0]
-	}
-	if c.cfg.EarlyEvery > 0 && wm != math.MaxInt64 {
-		c.early()
-	}
 	// A window that ends Lateness before the watermark can get no frame: the clock calls any
-	// frame older than watermark - Lateness late.
+	// frame older than watermark - Lateness late. At the end of input (wm = MaxInt64) none can.
 	horizon := wm - c.lateSecs
 	if wm == math.MaxInt64 {
 		horizon = wm
 	}
+	for len(c.open) > 0 && c.open[0].Key.End() <= wm {
+		w := heap.Pop(&c.open).(*Window)
+		w.Final, w.dirty, w.lastAt = true, false, wm
+		if w.Key.End() <= horizon {
+			// Final and beyond reach at once (a jump, or the end of input): one record.
+			w.Closed = true
+			c.out.Result(w.Result(w.Key))
+			c.forget(w)
+			continue
+		}
+		c.out.Result(w.Result(w.Key))
+		heap.Push(&c.final, w)
+	}
 	for len(c.final) > 0 && c.final[0].Key.End() <= horizon {
 		w := heap.Pop(&c.final).(*Window)
-		delete(c.byKey, w.Key)
-		if c.recent[w.Key.Granularity] == w {
-			c.recent[w.Key.Granularity] = nil
+		if w.dirty {
+			// The pending correction is the last revision: the closed record carries it.
+			w.Revision++
 		}
+		w.dirty, w.Closed = false, true
+		c.out.Result(w.Result(w.Key))
+		c.forget(w)
+	}
+	if len(c.dirty) > 0 {
+		slices.SortFunc(c.dirty, byEnd)
+		keep := c.dirty[:0]
+		for _, w := range c.dirty {
+			switch {
+			case w.Closed || !w.dirty:
+				// Closed above, its correction carried by the closed record.
+			case wm-w.lastAt >= c.corrSecs:
+				w.Revision++
+				w.dirty, w.lastAt = false, wm
+				c.out.Result(w.Result(w.Key))
+			default:
+				keep = append(keep, w) // coalesced into a later correction
+			}
+		}
+		clear(c.dirty[len(keep):])
+		c.dirty = keep
+	}
+	if c.cfg.EarlyEvery > 0 && wm != math.MaxInt64 {
+		c.early()
+	}
+}
+
+// forget drops a closed window: nothing can reach it any more.
+func (c *Counter) forget(w *Window) {
+	delete(c.byKey, w.Key)
+	if c.recent[w.Key.Granularity] == w {
+		c.recent[w.Key.Granularity] = nil
 	}
 }
 

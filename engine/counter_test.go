@@ -38,7 +38,13 @@ func frame(off, ts int64, u int) Frame {
 
 func newTestCounter(t *testing.T, gs []window.Granularity, early time.Duration) (*Counter, *recorder) {
 	t.Helper()
+	return newCounterWith(t, gs, early, DefaultCorrectionEvery)
+}
+
+func newCounterWith(t *testing.T, gs []window.Granularity, early, correction time.Duration) (*Counter, *recorder) {
+	t.Helper()
 	cfg := DefaultConfig()
+	cfg.CorrectionEvery = correction
 	cfg.Granularities = gs
 	cfg.EarlyEvery = early
 	cfg.Clock.Confirm, cfg.Clock.Reject = 3, 3
@@ -70,12 +76,13 @@ func TestCounterFinalisesWhenWatermarkPassesEnd(t *testing.T) {
 	}
 	r := rec.results[0]
 	want := codec.NewResult(window.Key{Granularity: window.Minute, Start: t0}, 8, 61)
-	want.Final = true
+	want.Final, want.Precision, want.StdError = true, sketch.DefaultPrecision, 0.0001221
 	if r != want {
 		t.Errorf("final = %+v, want %+v", r, want)
 	}
 
-	// A late frame within the lateness corrects it at the next watermark advance.
+	// A late frame within the lateness corrects it: coalesced for the correction interval,
+	// then carried by the closed record at the end of input.
 	add(t0+10, 9)
 	add(t0+10, 9) // the same user again: uniques 9, frames +2
 	add(t0+66, 3)
@@ -191,5 +198,125 @@ func TestCounterEvictsUnreachableWindows(t *testing.T) {
 	// Lateness 1 h: about 60 final minutes plus the open one are kept, not 180.
 	if n := c.Retained(); n < 60 || n > 63 {
 		t.Errorf("retained %d windows after 3 h of minutes, want ~61", n)
+	}
+}
+
+// TestCounterCoalescesCorrections: late frames arrive for 20 s of event time after a minute
+// is final (one frame per second, as -d 20 output does); corrections come at most once per
+// interval after the window's previous record, and the last change is never lost.
+func TestCounterCoalescesCorrections(t *testing.T) {
+	minute := window.Key{Granularity: window.Minute, Start: t0}
+	tests := []struct {
+		name            string
+		every           time.Duration
+		wantCorrections int // before the closed record
+	}{
+		{"every advance", 0, 20},
+		{"10 s", 10 * time.Second, 2},
+		{"default 20 s", DefaultCorrectionEvery, 1},
+		{"30 s", 30 * time.Second, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, rec := newCounterWith(t, []window.Granularity{window.Minute}, 0, tc.every)
+			off := int64(0)
+			add := func(ts int64, u int) { off++; c.Add(frame(off, ts, u)) }
+			for i := range 65 {
+				add(t0+int64(i), i) // the minute's 60 users; ts t0+64 makes it final
+			}
+			// New users: the first frame arrives before the minute is final, the other 20
+			// after it (late); each is followed by a frame at the current time that advances
+			// the watermark by one second.
+			for i := range 21 {
+				add(t0+59-int64(i%60), 1000+i)
+				add(t0+65+int64(i), 2000+i)
+			}
+			var corrections []codec.Result
+			for _, r := range rec.results {
+				if r.Key() == minute && r.Revision > 0 {
+					corrections = append(corrections, r)
+				}
+			}
+			if len(corrections) != tc.wantCorrections {
+				t.Errorf("%d corrections, want %d: %+v", len(corrections), tc.wantCorrections, corrections)
+			}
+			c.Close()
+			var last codec.Result
+			n := 0
+			for _, r := range rec.results {
+				if r.Key() == minute {
+					last = r
+					n++
+				}
+			}
+			if !last.Closed || last.Uniques != 81 || last.Frames != 81 || last.LateFrames != 20 {
+				t.Errorf("last record %+v, want closed with all 81 users and frames, 20 late", last)
+			}
+			if want := tc.wantCorrections + 2; tc.every > 0 && n != want {
+				// final, the corrections, and the closed record carrying the rest
+				t.Errorf("%d records for %s, want %d", n, minute, want)
+			}
+		})
+	}
+}
+
+// TestCounterClosed: every window gets exactly one closed record, its last, with the count of
+// its last revision; windows the lateness has passed are closed while the input goes on, the
+// rest at the end of input.
+func TestCounterClosed(t *testing.T) {
+	c, rec := newCounterWith(t, []window.Granularity{window.Minute, window.Hour}, 0, 10*time.Second)
+	off := int64(0)
+	for i := range 3 * 3600 {
+		ts := t0 + int64(i)
+		if i%17 == 0 && i > 30 {
+			ts -= 25 // late, but within the lateness: corrections
+		}
+		off++
+		c.Add(frame(off, ts, i%500))
+	}
+	closedBefore := 0
+	for _, r := range rec.results {
+		if r.Closed {
+			closedBefore++
+		}
+	}
+	// Minutes that ended an hour (the lateness) before the watermark are closed already.
+	if closedBefore < 100 {
+		t.Errorf("%d windows closed before the end of input, want the ~118 minutes the lateness passed", closedBefore)
+	}
+	c.Close()
+	type state struct {
+		last     codec.Result
+		closed   int
+		afterEnd bool // a record after the closed one
+	}
+	byKey := map[window.Key]*state{}
+	for _, r := range rec.results {
+		st := byKey[r.Key()]
+		if st == nil {
+			st = &state{}
+			byKey[r.Key()] = st
+		}
+		if st.closed > 0 {
+			st.afterEnd = true
+		}
+		if r.Closed {
+			st.closed++
+			if !r.Final || r.Revision < st.last.Revision || (st.last.Final && r.Uniques < st.last.Uniques) {
+				t.Errorf("closed record %+v after %+v", r, st.last)
+			}
+		}
+		st.last = r
+	}
+	if len(byKey) != 180+4 { // 3 h of minutes from 13:39: hours 13 to 16
+		t.Errorf("%d windows, want 184", len(byKey))
+	}
+	for k, st := range byKey {
+		if st.closed != 1 || st.afterEnd || !st.last.Closed {
+			t.Errorf("%s: %d closed records, a record after it: %v; last %+v", k, st.closed, st.afterEnd, st.last)
+		}
+	}
+	if c.Retained() != 0 {
+		t.Errorf("%d windows retained after Close", c.Retained())
 	}
 }

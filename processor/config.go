@@ -43,6 +43,10 @@ type Config struct {
 	MaxPending    int
 	// EarlyInterval: stage 2 publishes a changed open window at most this often (0: finals only).
 	EarlyInterval time.Duration
+	// CorrectionInterval: stage 2 publishes at most one correction of a final window per
+	// this much wall time after its previous record (0: every late partial at once); the last
+	// one is always published, at the latest in the window's closed record.
+	CorrectionInterval time.Duration
 	// Retention per granularity, in event time after the window's end; 0 keeps it forever.
 	Retention map[window.Granularity]time.Duration
 	// StateDir holds stage 2's LevelDB tables, under StateDir/<app>; the default is
@@ -87,6 +91,9 @@ func DefaultConfig() Config {
 		FlushInterval: 500 * time.Millisecond,
 		MaxPending:    20000,
 		EarlyInterval: time.Second,
+		// Frames up to 20 s late make one correction, two when stage 1 lags or the input
+		// paused across the window's end (docs/design.md, "When a window is output").
+		CorrectionInterval: 20 * time.Second,
 		Retention: map[window.Granularity]time.Duration{
 			window.Minute: 7 * 24 * time.Hour,
 			window.Hour:   90 * 24 * time.Hour,
@@ -132,6 +139,9 @@ func (c Config) Validate() error {
 	}
 	if c.EarlyInterval < 0 {
 		errs = append(errs, fmt.Errorf("early interval %v < 0: use 0 for finals only", c.EarlyInterval))
+	}
+	if c.CorrectionInterval < 0 {
+		errs = append(errs, fmt.Errorf("correction interval %v < 0: use 0 to publish every correction at once", c.CorrectionInterval))
 	}
 	if c.Decoders < 0 {
 		errs = append(errs, fmt.Errorf("decoders %d < 0 (0: one per core)", c.Decoders))

@@ -14,13 +14,19 @@
 // (PreAgg.Run); docs/design.md lists what is waited out and what stops the process.
 //
 // Stage 2, the window table (Goka group "<app>-windows", Persist; restarted in-process after a
-// broker fault): merges partials into the
-// window's row (sketch, frames, revision), counting each flush's frames once per input
-// partition. Each stage-2 partition has a control row (key ControlKeys()[p]) that keeps every
-// input partition's Mark and the partition's open windows; the combined watermark is the
-// minimum over input partitions that are not idle (all idle: everything seen is final). When
-// it passes a window's end, the control row sends the window a Finalize command through the
-// loop topic (a callback may write only its own row), and the window publishes its final
-// record. A partial for a final window publishes a correction (revision+1). Windows are
-// deleted (tombstoned) once their granularity's retention has passed in event time.
+// broker fault): merges partials into the window's row (sketch, frames, revision), counting
+// each flush's frames once per input partition. Each stage-2 partition has a control row (key ControlKeys()[p]) that keeps every
+// input partition's Mark and the partition's windows by state: open, closing (final, within
+// the lateness), pending (a correction waiting for its turn) and expiring. The watermark is
+// window.InputWatermark's: the minimum over input partitions that are not idle; when all are
+// idle, windows that ended on the wall clock are final and no other. When it passes a
+// window's end, the control row sends the window a Finalize command through the loop topic (a
+// callback may write only its own row), and the window publishes its final record. A late
+// partial for a final window makes a correction (revision+1), published at once if the
+// window's previous record is CorrectionInterval old, otherwise when the control row says it
+// is due. The marks, which every input partition sends every flush interval, busy or idle,
+// are stage 2's tick. Once the watermark passes a final window's end by the allowed lateness,
+// the window publishes its closed record (closed:true, its last count) and takes no partial
+// any more. Closed windows are deleted (tombstoned) once their granularity's retention has
+// passed in event time.
 package processor

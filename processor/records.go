@@ -18,8 +18,10 @@ import (
 // partials and marks; windows.go enforces the register/finalise/expire protocol), so the state
 // machine reads in one package; their sketches use codec's sketch format.
 //
-// All are binary, versioned by their first two bytes: 'K' and a kind letter. They are
-// internal: both stages of one kuniq version read them; a new layout takes a new kind letter.
+// All are binary: 'K', a kind letter and the layout's version. They are internal: both stages
+// of one kuniq version read them. The table's rows outlive a process, so an upgraded kuniq
+// still reads the rows of the layout before (version 1: no closed records, no coalesced
+// corrections; such a row reads as a window never closed with nothing pending).
 const magic = 'K'
 
 const (
@@ -28,7 +30,8 @@ const (
 	kindCommand  = 'C'
 	kindWindow   = 'W'
 	kindControl  = 'X'
-	pipelineVers = 1
+	pipelineVers = 1 // partials, marks, commands
+	tableVers    = 2 // window and control rows; version 1 is still read
 )
 
 // ErrRecord is returned, wrapped, for bytes that are not a pipeline record.
@@ -118,13 +121,25 @@ const (
 	// OpFinalized and OpExpired, to a control row: Window did it; stop asking.
 	OpFinalized
 	OpExpired
+	// OpClose, to a window row: the lateness has passed you: publish your closed record.
+	OpClose
+	// OpClosed, to a control row: Window published its closed record.
+	OpClosed
+	// OpCorrect, to a control row: Window holds a correction due at At; tell it when.
+	OpCorrect
+	// OpPublish, to a window row: your pending correction is due: publish it.
+	OpPublish
+	// OpPublished, to a control row: Window has no correction pending any more.
+	OpPublished
+	lastOp = OpPublished
 )
 
 // Command is a message stage 2 sends itself through its loop topic, because a Goka callback
 // may write only the row of its own key.
 type Command struct {
 	Op     Op
-	Window window.Key // OpRegister, OpFinalized, OpExpired: the window concerned
+	Window window.Key // to a control row: the window concerned
+	At     int64      // OpCorrect: the wall time the correction is due, unix ms
 }
 
 // CommandCodec is the goka.Codec of stage 2's loop topic.
@@ -137,7 +152,11 @@ func (CommandCodec) Encode(v any) ([]byte, error) {
 		return nil, fmt.Errorf("%w: CommandCodec cannot encode %T", ErrRecord, v)
 	}
 	b := []byte{magic, kindCommand, pipelineVers, byte(c.Op)}
-	return appendKey(b, c.Window), nil
+	b = appendKey(b, c.Window)
+	if c.Op == OpCorrect {
+		b = binary.AppendVarint(b, c.At)
+	}
+	return b, nil
 }
 
 // Decode returns a *Command.
@@ -150,8 +169,11 @@ func (CommandCodec) Decode(b []byte) (any, error) {
 		return nil, fmt.Errorf("%w: kind %q on the loop topic", ErrRecord, kind)
 	}
 	c := &Command{Op: Op(r.byte()), Window: r.key()}
-	if c.Op < OpRegister || c.Op > OpExpired {
+	if c.Op < OpRegister || c.Op > lastOp {
 		return nil, fmt.Errorf("%w: unknown op %d", ErrRecord, c.Op)
+	}
+	if c.Op == OpCorrect {
+		c.At = r.varint()
 	}
 	return c, r.done()
 }
@@ -162,6 +184,11 @@ type WindowState struct {
 	engine.Count
 	// EarlyAt is the wall time (unix ms) of the last early record: at most one per second.
 	EarlyAt int64
+	// LastAt is the wall time (unix ms) of the last record as a final window (its first final
+	// or its last correction), from which the correction interval counts; Pending, that late
+	// frames changed it since and a correction awaits its turn.
+	LastAt  int64
+	Pending bool
 	// Upto is, per input partition, the position of the last flush counted in Frames (2×Last,
 	// +1 for a flush that only settled held frames), so a partial delivered twice is counted once.
 	Upto map[int32]int64
@@ -172,11 +199,22 @@ type WindowState struct {
 type Control struct {
 	// Inputs is every input partition's progress as its marks reported it.
 	Inputs map[int32]window.Progress
-	// Watermark is the combined watermark the partition last acted on.
-	Watermark int64
+	// Watermark is the combined event-time watermark the partition last acted on; Final how
+	// far windows are final (beyond Watermark while the whole input is idle: every window
+	// that ended on the wall clock).
+	Watermark, Final int64
 	// Open are the partition's windows not yet known final (told to finalise until they
-	// acknowledge); Expiring the final ones awaiting deletion at the end of their retention.
-	Open, Expiring []window.Key
+	// acknowledge); Closing the final ones awaiting their closed record at the end of the
+	// lateness; Expiring the closed ones awaiting deletion at the end of their retention.
+	Open, Closing, Expiring []window.Key
+	// Pending are the windows holding a correction, with the wall time it is due.
+	Pending []Due
+}
+
+// Due is a window's pending correction and when to publish it (unix ms).
+type Due struct {
+	Window window.Key
+	At     int64
 }
 
 // TableCodec is the goka.Codec of the stage-2 table. Decode returns *WindowState or *Control.
@@ -186,12 +224,14 @@ type TableCodec struct{}
 func (TableCodec) Encode(v any) ([]byte, error) {
 	switch s := v.(type) {
 	case *WindowState:
-		b := []byte{magic, kindWindow, pipelineVers}
+		b := []byte{magic, kindWindow, tableVers}
 		b = binary.AppendVarint(b, s.Frames)
 		b = binary.AppendVarint(b, s.LateFrames)
 		b = append(b, boolByte(s.Final))
 		b = binary.AppendVarint(b, int64(s.Revision))
 		b = binary.AppendVarint(b, s.EarlyAt)
+		b = append(b, boolByte(s.Closed), boolByte(s.Pending))
+		b = binary.AppendVarint(b, s.LastAt)
 		srcs := sortedPartitions(s.Upto)
 		b = binary.AppendUvarint(b, uint64(len(srcs)))
 		for _, src := range srcs {
@@ -200,8 +240,9 @@ func (TableCodec) Encode(v any) ([]byte, error) {
 		}
 		return codec.AppendSketch(b, s.Sketch)
 	case *Control:
-		b := []byte{magic, kindControl, pipelineVers}
+		b := []byte{magic, kindControl, tableVers}
 		b = binary.AppendVarint(b, s.Watermark)
+		b = binary.AppendVarint(b, s.Final)
 		srcs := sortedPartitions(s.Inputs)
 		b = binary.AppendUvarint(b, uint64(len(srcs)))
 		for _, src := range srcs {
@@ -212,14 +253,21 @@ func (TableCodec) Encode(v any) ([]byte, error) {
 			b = append(b, boolByte(st.Idle))
 		}
 		b = appendKeys(b, s.Open)
-		return appendKeys(b, s.Expiring), nil
+		b = appendKeys(b, s.Expiring)
+		b = appendKeys(b, s.Closing)
+		b = binary.AppendUvarint(b, uint64(len(s.Pending)))
+		for _, d := range s.Pending {
+			b = appendKey(b, d.Window)
+			b = binary.AppendVarint(b, d.At)
+		}
+		return b, nil
 	}
 	return nil, fmt.Errorf("%w: TableCodec cannot encode %T", ErrRecord, v)
 }
 
 // Decode returns a *WindowState or *Control.
 func (TableCodec) Decode(b []byte) (any, error) {
-	r, kind, err := newReader(b)
+	r, kind, vers, err := newVersionedReader(b, 1, tableVers)
 	if err != nil {
 		return nil, err
 	}
@@ -227,6 +275,10 @@ func (TableCodec) Decode(b []byte) (any, error) {
 	case kindWindow:
 		s := &WindowState{Count: engine.Count{Frames: r.varint(), LateFrames: r.varint(), Final: r.byte() == 1,
 			Revision: int(r.varint())}, EarlyAt: r.varint()}
+		if vers >= 2 {
+			s.Closed, s.Pending = r.byte() == 1, r.byte() == 1
+			s.LastAt = r.varint()
+		}
 		n := r.count()
 		if n > 0 {
 			s.Upto = make(map[int32]int64, n)
@@ -244,6 +296,10 @@ func (TableCodec) Decode(b []byte) (any, error) {
 		return s, nil
 	case kindControl:
 		c := &Control{Watermark: r.varint(), Inputs: map[int32]window.Progress{}}
+		c.Final = c.Watermark
+		if vers >= 2 {
+			c.Final = r.varint()
+		}
 		n := r.count()
 		for range n {
 			src := int32(r.varint())
@@ -251,6 +307,16 @@ func (TableCodec) Decode(b []byte) (any, error) {
 		}
 		c.Open = r.keys()
 		c.Expiring = r.keys()
+		if vers >= 2 {
+			c.Closing = r.keys()
+			n := r.count()
+			for range n {
+				if r.err != nil {
+					break
+				}
+				c.Pending = append(c.Pending, Due{Window: r.key(), At: r.varint()})
+			}
+		}
 		return c, r.done()
 	}
 	return nil, fmt.Errorf("%w: kind %q in the window table", ErrRecord, kind)
@@ -292,13 +358,19 @@ type reader struct {
 }
 
 func newReader(b []byte) (*reader, byte, error) {
+	r, kind, _, err := newVersionedReader(b, pipelineVers, pipelineVers)
+	return r, kind, err
+}
+
+// newVersionedReader reads the header of a record whose layout version lies in [lo, hi].
+func newVersionedReader(b []byte, lo, hi byte) (*reader, byte, byte, error) {
 	if len(b) < 3 || b[0] != magic {
-		return nil, 0, fmt.Errorf("%w: no header", ErrRecord)
+		return nil, 0, 0, fmt.Errorf("%w: no header", ErrRecord)
 	}
-	if b[2] != pipelineVers {
-		return nil, 0, fmt.Errorf("%w: version %d of kind %q, want %d", ErrRecord, b[2], b[1], pipelineVers)
+	if b[2] < lo || b[2] > hi {
+		return nil, 0, 0, fmt.Errorf("%w: version %d of kind %q, want %d..%d", ErrRecord, b[2], b[1], lo, hi)
 	}
-	return &reader{b: b[3:]}, b[1], nil
+	return &reader{b: b[3:]}, b[1], b[2], nil
 }
 
 func (r *reader) fail(what string) {

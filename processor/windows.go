@@ -2,6 +2,7 @@ package processor
 
 import (
 	"fmt"
+	"log/slog"
 	"math"
 	"slices"
 	"sync/atomic"
@@ -22,13 +23,15 @@ type Windows struct {
 	inputs  int // input partitions: one not heard from yet holds every window open
 	ctlKeys []string
 	now     func() time.Time
+	log     *slog.Logger
 	fatal   atomic.Pointer[error]
 }
 
 // NewWindows returns stage 2 for an input of the given number of partitions; the partials
 // topic, the loop topic and the table have as many (Topology).
 func NewWindows(cfg Config, partitions int) *Windows {
-	return &Windows{cfg: cfg, inputs: partitions, ctlKeys: ControlKeys(partitions), now: time.Now}
+	return &Windows{cfg: cfg, inputs: partitions, ctlKeys: ControlKeys(partitions), now: time.Now,
+		log: cfg.logger().With("stage", "windows")}
 }
 
 // Fatal returns the broken invariant that stopped the processor, if one did: such a stop is
@@ -77,39 +80,91 @@ func (w *Windows) onCommand(ctx goka.Context, msg any) {
 		ctl := w.control(ctx)
 		w.register(ctx, ctl, c.Window)
 		ctx.SetValue(ctl)
+	// Commands to a window row. Each is acknowledged even when repeated (or the row is
+	// deleted): the control row keeps asking until it hears back, and a repeat publishes
+	// nothing new.
 	case OpFinalize:
 		st, _ := ctx.Value().(*WindowState)
 		if st != nil && !st.Final {
-			st.Final = true
+			st.Final, st.LastAt = true, w.now().UnixMilli()
 			w.publish(ctx, st)
 			ctx.SetValue(st)
 		}
-		// Acknowledge even a repeated command (or a deleted row): the control row keeps
-		// asking until it hears back.
-		w.ack(ctx, OpFinalized)
+		w.ack(ctx, OpFinalized, 0)
+	case OpPublish:
+		st, _ := ctx.Value().(*WindowState)
+		if st != nil && st.Pending && !st.Closed {
+			w.correct(ctx, st, w.now().UnixMilli())
+			ctx.SetValue(st)
+		}
+		w.ack(ctx, OpPublished, 0)
+	case OpClose:
+		st, _ := ctx.Value().(*WindowState)
+		if st != nil && !st.Closed {
+			// The last record: the first final of a window the watermark passed by more
+			// than the lateness at once, or the window's last count, with its pending
+			// correction (the last revision) if it has one.
+			if st.Final && st.Pending {
+				st.Revision++
+			}
+			st.Final, st.Closed, st.Pending = true, true, false
+			w.publish(ctx, st)
+			ctx.SetValue(st)
+		}
+		w.ack(ctx, OpClosed, 0)
 	case OpExpire:
 		ctx.Delete()
-		w.ack(ctx, OpExpired)
-	case OpFinalized, OpExpired:
+		w.ack(ctx, OpExpired, 0)
+	// What window rows tell their control row.
+	case OpCorrect:
 		ctl := w.control(ctx)
-		ctl.Open = slices.DeleteFunc(ctl.Open, func(k window.Key) bool { return k == c.Window })
-		if c.Op == OpExpired {
-			ctl.Expiring = slices.DeleteFunc(ctl.Expiring, func(k window.Key) bool { return k == c.Window })
-		} else if w.cfg.Retention[c.Window.Granularity] > 0 && !slices.Contains(ctl.Expiring, c.Window) {
-			ctl.Expiring = append(ctl.Expiring, c.Window)
+		i := slices.IndexFunc(ctl.Pending, func(d Due) bool { return d.Window == c.Window })
+		if i < 0 {
+			ctl.Pending = append(ctl.Pending, Due{Window: c.Window, At: c.At})
+		} else {
+			ctl.Pending[i].At = c.At
+		}
+		ctx.SetValue(ctl)
+	case OpFinalized, OpPublished, OpClosed, OpExpired:
+		ctl := w.control(ctx)
+		is := func(k window.Key) bool { return k == c.Window }
+		switch c.Op {
+		case OpFinalized:
+			ctl.Open = slices.DeleteFunc(ctl.Open, is)
+			if !slices.Contains(ctl.Closing, c.Window) {
+				ctl.Closing = append(ctl.Closing, c.Window)
+			}
+		case OpPublished:
+			ctl.Pending = slices.DeleteFunc(ctl.Pending, func(d Due) bool { return d.Window == c.Window })
+		case OpClosed, OpExpired:
+			ctl.Open = slices.DeleteFunc(ctl.Open, is)
+			ctl.Closing = slices.DeleteFunc(ctl.Closing, is)
+			ctl.Pending = slices.DeleteFunc(ctl.Pending, func(d Due) bool { return d.Window == c.Window })
+			if c.Op == OpExpired {
+				ctl.Expiring = slices.DeleteFunc(ctl.Expiring, is)
+			} else if w.cfg.Retention[c.Window.Granularity] > 0 && !slices.Contains(ctl.Expiring, c.Window) {
+				ctl.Expiring = append(ctl.Expiring, c.Window)
+			}
 		}
 		ctx.SetValue(ctl)
 	}
 }
 
 // ack tells the control row of this partition that the window of ctx.Key() did what it was
-// told.
-func (w *Windows) ack(ctx goka.Context, op Op) {
+// told (or, OpCorrect, that it holds a correction due at the wall time at, in unix ms).
+func (w *Windows) ack(ctx goka.Context, op Op, at int64) {
 	k, err := window.ParseKey(ctx.Key())
 	if err != nil {
 		w.fail(ctx, fmt.Errorf("command to key %q: %w", ctx.Key(), err))
 	}
-	ctx.Loopback(w.ctlKeys[ctx.Partition()], &Command{Op: op, Window: k})
+	ctx.Loopback(w.ctlKeys[ctx.Partition()], &Command{Op: op, Window: k, At: at})
+}
+
+// correct publishes the window's pending correction: the next revision.
+func (w *Windows) correct(ctx goka.Context, st *WindowState, now int64) {
+	st.Revision++
+	st.Pending, st.LastAt = false, now
+	w.publish(ctx, st)
 }
 
 // merge adds a partial to its window. The sketch union is idempotent; the frame count is not,
@@ -120,6 +175,14 @@ func (w *Windows) merge(ctx goka.Context, p *Partial) {
 		w.fail(ctx, fmt.Errorf("partial under key %q: %w", ctx.Key(), err))
 	}
 	st, _ := ctx.Value().(*WindowState)
+	if st != nil && st.Closed {
+		// Closed means no change, ever: its record was the last. Only a partition whose clock
+		// lags far behind the others (it was idle while they moved an hour on) can still
+		// send one, or a redelivery of what was merged already.
+		w.log.Warn("partial for a closed window ignored: it was published as final and closed",
+			"window", key.String(), "partition", p.Partition, "frames", p.Frames)
+		return
+	}
 	created := st == nil
 	if created {
 		s, _ := sketch.New(w.cfg.Engine.Precision)
@@ -147,11 +210,21 @@ func (w *Windows) merge(ctx goka.Context, p *Partial) {
 		// never be finalised.
 		ctx.Loopback(w.ctlKeys[ctx.Partition()], &Command{Op: OpRegister, Window: key})
 	case fresh:
-		// A late frame within the allowed lateness: a corrected final.
+		// Late frames within the allowed lateness: a correction, at most one per
+		// CorrectionInterval of wall time after the window's previous record. One not due
+		// yet is pending: the control row tells the window when to publish it (its marks,
+		// every flush interval from every input partition, are the tick), and the closed
+		// record carries it if that comes first, so the last change is never lost.
 		st.LateFrames += p.Frames
 		w.cfg.Metrics.LateFrames(p.Frames)
-		st.Revision++
-		w.publish(ctx, st)
+		now := w.now().UnixMilli()
+		if due := st.LastAt + w.cfg.CorrectionInterval.Milliseconds(); now >= due {
+			w.correct(ctx, st, now)
+		} else {
+			// Told on every late partial, not only the first: a lost command is repaired.
+			st.Pending = true
+			w.ack(ctx, OpCorrect, due)
+		}
 	}
 	// A new row publishes nothing before its control row has seen it: it may belong to a
 	// window whose retention is over (see register), and on the compacted output topic a
@@ -187,12 +260,13 @@ func (w *Windows) publish(ctx goka.Context, st *WindowState) {
 func (w *Windows) control(ctx goka.Context) *Control {
 	ctl, _ := ctx.Value().(*Control)
 	if ctl == nil {
-		ctl = &Control{Inputs: map[int32]window.Progress{}, Watermark: math.MinInt64}
+		ctl = &Control{Inputs: map[int32]window.Progress{}, Watermark: math.MinInt64, Final: math.MinInt64}
 	}
 	return ctl
 }
 
-// mark records an input partition's progress and finalises what the input's watermark passed.
+// mark records an input partition's progress, and acts on it: it is also stage 2's tick, as
+// every input partition sends one every flush interval, busy or idle.
 func (w *Windows) mark(ctx goka.Context, m *Mark) {
 	ctl := w.control(ctx)
 	prev, ok := ctl.Inputs[m.Partition]
@@ -200,18 +274,19 @@ func (w *Windows) mark(ctx goka.Context, m *Mark) {
 		prev = window.NotHeard
 	}
 	ctl.Inputs[m.Partition] = prev.Advance(window.Progress{Watermark: m.Watermark, MaxTS: m.MaxTS, Idle: m.Idle})
-	wm, allIdle := w.combined(ctl)
-	ctl.Watermark = max(ctl.Watermark, wm)
-	w.finalize(ctx, ctl, allIdle)
+	now := w.now()
+	w.advance(ctl, now)
+	w.finalize(ctx, ctl, now.UnixMilli())
 	ctx.SetValue(ctl)
 	w.cfg.Metrics.Table(int32(ctx.Partition()), ctl.Watermark, len(ctl.Open))
 }
 
-// combined is the watermark of the whole input (window.InputWatermark) over the input
-// partitions as the control row last heard them; one it has not heard from holds every window
-// open. allIdle tells the caller to finalise every open window. Frames that arrive later for
-// such a window publish a correction.
-func (w *Windows) combined(ctl *Control) (wm int64, allIdle bool) {
+// advance moves the control row's watermarks to where the input stands now
+// (window.InputWatermark over the input partitions as the row last heard them; one it has not
+// heard from holds every window open). When every input partition is idle, windows that ended
+// on the wall clock (now − out-of-orderness) are final, never one whose end is still ahead:
+// frames that arrive later for a final window publish a correction. Both only move forward.
+func (w *Windows) advance(ctl *Control, now time.Time) {
 	parts := make([]window.Progress, w.inputs)
 	for i := range parts {
 		p, ok := ctl.Inputs[int32(i)]
@@ -220,7 +295,10 @@ func (w *Windows) combined(ctl *Control) (wm int64, allIdle bool) {
 		}
 		parts[i] = p
 	}
-	return window.InputWatermark(parts)
+	wall := now.Unix() - int64(w.cfg.Engine.Clock.OutOfOrder/time.Second)
+	in := window.InputWatermark(parts, wall)
+	ctl.Watermark = max(ctl.Watermark, in.Watermark)
+	ctl.Final = max(ctl.Final, in.Final, ctl.Watermark)
 }
 
 func (w *Windows) register(ctx goka.Context, ctl *Control, k window.Key) {
@@ -230,20 +308,47 @@ func (w *Windows) register(ctx goka.Context, ctl *Control, k window.Key) {
 	if !slices.Contains(ctl.Open, k) {
 		ctl.Open = append(ctl.Open, k)
 	}
-	if _, allIdle := w.combined(ctl); allIdle || k.End() <= ctl.Watermark {
+	w.advance(ctl, w.now())
+	switch {
+	case w.closable(k, ctl):
+		ctx.Loopback(k.String(), &Command{Op: OpClose})
+	case k.End() <= ctl.Final:
 		ctx.Loopback(k.String(), &Command{Op: OpFinalize})
 	}
 }
 
-// finalize tells every open window the watermark passed (all of them when the whole input is
-// idle) to publish its final record, and every final window whose retention is over in event
+// closable tells whether no frame can reach window k any more: the watermark passed its end
+// by the allowed lateness (stage 1's clocks call older frames late).
+func (w *Windows) closable(k window.Key, ctl *Control) bool {
+	return k.End()+int64(w.cfg.Engine.Clock.Lateness/time.Second) <= ctl.Watermark
+}
+
+// finalize tells every open window that is final now (ctl.Final) to publish its final record,
+// every final window the lateness has passed to publish its closed record (an open one that
+// is both gets only the closed record), every window whose pending correction is due (at the
+// wall time nowMs) to publish it, and every closed window whose retention is over in event
 // time to delete itself. It runs on every mark, and a window stays on its list until it
 // acknowledges: a command lost to a crash (the control row's new state was stored locally, the
 // command never reached Kafka) is sent again, and a repeated one is harmless.
-func (w *Windows) finalize(ctx goka.Context, ctl *Control, all bool) {
+func (w *Windows) finalize(ctx goka.Context, ctl *Control, nowMs int64) {
 	for _, k := range ctl.Open {
-		if all || k.End() <= ctl.Watermark {
+		switch {
+		case w.closable(k, ctl):
+			ctx.Loopback(k.String(), &Command{Op: OpClose})
+		case k.End() <= ctl.Final:
 			ctx.Loopback(k.String(), &Command{Op: OpFinalize})
+		}
+	}
+	for _, k := range ctl.Closing {
+		if w.closable(k, ctl) {
+			ctx.Loopback(k.String(), &Command{Op: OpClose})
+		}
+	}
+	for i, d := range ctl.Pending {
+		if d.At <= nowMs {
+			ctx.Loopback(d.Window.String(), &Command{Op: OpPublish})
+			// Asked again after a while if the window does not acknowledge (a lost command).
+			ctl.Pending[i].At = nowMs + max(w.cfg.CorrectionInterval, time.Second).Milliseconds()
 		}
 	}
 	for _, k := range ctl.Expiring {

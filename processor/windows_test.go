@@ -270,25 +270,121 @@ func TestWindowsFinal(t *testing.T) {
 	}
 }
 
+// clock is a settable wall clock for stage 2.
+type clock struct{ now time.Time }
+
+func (c *clock) Now() time.Time         { return c.now }
+func (c *clock) add(d time.Duration)    { c.now = c.now.Add(d) }
+func (c *clock) set(unix int64)         { c.now = time.Unix(unix, 0) }
+func withClock(c *clock) func(*Windows) { return func(w *Windows) { w.now = c.Now } }
+
+// TestWindowsIdleWallClock: when every input partition is idle, windows that ended on the
+// wall clock are final and no other: a pause in live input (ts = now) finalises the current
+// minute only once it has ended on the clock, and never the current hour; a replay of history
+// finishes; a replay of data from the future waits for the clock.
+func TestWindowsIdleWallClock(t *testing.T) {
+	idle := func(maxTS int64) Mark { return Mark{Watermark: maxTS - 5, MaxTS: maxTS, Idle: true} }
+	type step struct {
+		now       int64 // wall clock, unix seconds
+		mark      Mark
+		wantFinal []window.Key
+	}
+	tests := []struct {
+		name  string
+		ahead bool // producers' clocks ahead of ours: finals before the end on our clock
+		steps []step
+	}{
+		{"live input pauses mid-minute", false, []step{
+			{t0 + 30, idle(t0 + 25), nil},
+			{t0 + 60, idle(t0 + 25), nil},
+			{t0 + 64, idle(t0 + 25), nil}, // the minute ended, but not out-of-orderness ago
+			{t0 + 65, idle(t0 + 25), []window.Key{minute0}},
+			{t0 + 125, idle(t0 + 25), []window.Key{minute1}},
+			{t0 + 600, idle(t0 + 25), nil}, // the hour has not ended: open
+			{hour0.End() + 5, idle(t0 + 25), []window.Key{hour0}},
+		}},
+		{"a replay of history finishes", false, []step{{t0 + 86400*365, idle(t0 + 25), []window.Key{minute0, minute1, hour0}}}},
+		{"a replay of data from the future waits for the clock", false, []step{
+			{t0 - 86400, idle(t0 + 25), nil},
+			{t0 + 64, idle(t0 + 25), nil},
+			{t0 + 65, idle(t0 + 25), []window.Key{minute0}},
+		}},
+		{"producers ahead of our clock: event time rules while busy", true, []step{
+			{t0 - 3600, Mark{Watermark: t0 + 60, MaxTS: t0 + 65}, []window.Key{minute0}},
+			{t0 - 3600, idle(t0 + 65), nil}, // then idle: the rest waits for the clock
+			{t0 + 125, idle(t0 + 65), []window.Key{minute1}},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := &clock{}
+			s := newStage2(t, testConfig(), withClock(clk))
+			clk.set(tc.steps[0].now)
+			s.partial(minute0, part{0, 9, 10, 0, 100}.partial(t))
+			s.partial(minute1, part{0, 9, 5, 100, 130}.partial(t))
+			s.partial(hour0, part{0, 9, 15, 0, 130}.partial(t))
+			for i, st := range tc.steps {
+				clk.set(st.now)
+				s.mark(st.mark)
+				var got []window.Key
+				for _, r := range s.results() {
+					if !r.Final || r.Revision != 0 || r.Closed {
+						t.Errorf("step %d: record %+v, want a first final", i, r)
+					}
+					if r.End > st.now-5 && !tc.ahead {
+						t.Errorf("step %d: %s final at %d, before its end %d (+5 s) on the wall clock", i, r.Key(), st.now, r.End)
+					}
+					got = append(got, r.Key())
+				}
+				if fmt.Sprint(got) != fmt.Sprint(st.wantFinal) {
+					t.Errorf("step %d (now %d, mark %+v): finals %v, want %v", i, st.now, st.mark, got, st.wantFinal)
+				}
+			}
+		})
+	}
+}
+
+// TestWindowsCorrection: late partials of a final window publish at most one correction per
+// CorrectionInterval of wall time after its previous record; one not yet due waits for a mark
+// (the tick) and carries every change made meanwhile.
 func TestWindowsCorrection(t *testing.T) {
-	s := newStage2(t, testConfig(), nil)
+	cfg := testConfig()
+	cfg.CorrectionInterval = 10 * time.Second
+	clk := &clock{}
+	clk.set(t0 + 65)
+	s := newStage2(t, cfg, withClock(clk))
 	s.partial(minute0, part{0, 9, 10, 0, 100}.partial(t))
 	s.mark(Mark{Watermark: t0 + 60, MaxTS: t0 + 65})
 	if rs := s.results(); len(rs) != 1 || !rs[0].Final || rs[0].Revision != 0 {
 		t.Fatalf("records after the closing mark = %+v, want one final revision 0", rs)
 	}
-	late := part{0, 19, 3, 90, 120} // 20 new users, 3 frames
+	rev := func(revision int, late, frames int64, users int) []codec.Result {
+		return []codec.Result{{Final: true, Revision: revision, LateFrames: late, Frames: frames, Uniques: estimate(t, [2]int{0, users})}}
+	}
+	tick := Mark{Watermark: t0 + 61, MaxTS: t0 + 66}
 	tests := []struct {
-		name string
-		p    part
-		want []codec.Result
+		name    string
+		advance time.Duration
+		p       *part // a late partial, or nil for a mark
+		want    []codec.Result
 	}{
-		{"late partial", late, []codec.Result{{Final: true, Revision: 1, LateFrames: 3, Frames: 13, Uniques: estimate(t, [2]int{0, 120})}}},
-		{"the same partial redelivered", late, nil},
-		{"another late flush", part{0, 29, 2, 0, 10}, []codec.Result{{Final: true, Revision: 2, LateFrames: 5, Frames: 15, Uniques: estimate(t, [2]int{0, 120})}}},
+		{"late partial 1 s after the final: pending", time.Second, &part{0, 19, 3, 90, 120}, nil},
+		{"the same partial redelivered", 0, &part{0, 19, 3, 90, 120}, nil},
+		{"another late flush", time.Second, &part{0, 29, 2, 120, 125}, nil},
+		{"a mark before it is due", 5 * time.Second, nil, nil},
+		{"the mark when due publishes both flushes at once", 3 * time.Second, nil, rev(1, 5, 15, 125)},
+		{"the next mark: nothing more", time.Second, nil, nil},
+		{"a late flush 10 s after the correction: at once", 10 * time.Second, &part{0, 39, 1, 125, 126}, rev(2, 6, 16, 126)},
+		{"and one right after: pending", time.Second, &part{0, 49, 1, 126, 127}, nil},
+		{"its due mark", 9 * time.Second, nil, rev(3, 7, 17, 127)},
 	}
 	for _, tc := range tests {
-		s.partial(minute0, tc.p.partial(t))
+		clk.add(tc.advance)
+		if tc.p != nil {
+			s.partial(minute0, tc.p.partial(t))
+		} else {
+			s.mark(tick)
+		}
 		got := s.results()
 		if len(got) != len(tc.want) {
 			t.Fatalf("%s: records %+v, want %d", tc.name, got, len(tc.want))
@@ -301,6 +397,94 @@ func TestWindowsCorrection(t *testing.T) {
 			}
 		}
 	}
+	if ctl := s.control(); len(ctl.Pending) != 0 {
+		t.Errorf("control row still has pending corrections %+v", ctl.Pending)
+	}
+}
+
+// TestWindowsCorrectionAtOnce: CorrectionInterval 0 publishes every late partial at once.
+func TestWindowsCorrectionAtOnce(t *testing.T) {
+	cfg := testConfig()
+	cfg.CorrectionInterval = 0
+	s := newStage2(t, cfg, nil)
+	s.partial(minute0, part{0, 9, 10, 0, 100}.partial(t))
+	s.mark(Mark{Watermark: t0 + 60, MaxTS: t0 + 65})
+	s.results()
+	for i := range 3 {
+		s.partial(minute0, part{0, int64(19 + 10*i), 1, 100 + i, 101 + i}.partial(t))
+		rs := s.results()
+		if len(rs) != 1 || rs[0].Revision != i+1 || rs[0].Uniques != estimate(t, [2]int{0, 101 + i}) {
+			t.Errorf("late partial %d: records %+v, want revision %d at once", i, rs, i+1)
+		}
+	}
+}
+
+// TestWindowsClosed: once the watermark passed a final window by the allowed lateness, the
+// window publishes one last record with closed:true, carrying its pending correction if it has
+// one, and nothing can change it after.
+func TestWindowsClosed(t *testing.T) {
+	late := int64(time.Hour / time.Second)
+	mark := func(wm int64) Mark { return Mark{Watermark: wm, MaxTS: wm + 5} }
+	t.Run("final, then closed with the same count", func(t *testing.T) {
+		s := newStage2(t, testConfig(), nil)
+		s.partial(minute0, part{0, 9, 10, 0, 100}.partial(t))
+		s.mark(mark(minute0.End()))
+		final := s.results()
+		s.mark(mark(minute0.End() + late - 1))
+		if rs := s.results(); len(rs) != 0 {
+			t.Errorf("records before the lateness passed: %+v", rs)
+		}
+		s.mark(mark(minute0.End() + late))
+		rs := s.results()
+		if len(final) != 1 || len(rs) != 1 {
+			t.Fatalf("records: final %+v, then %+v; want one each", final, rs)
+		}
+		want := final[0]
+		want.Closed = true
+		if rs[0] != want {
+			t.Errorf("closed record %+v, want %+v", rs[0], want)
+		}
+		// Closed means no change: a partial that still arrives is not merged.
+		s.partial(minute0, part{0, 19, 3, 100, 200}.partial(t))
+		s.mark(mark(minute0.End() + late + 10))
+		if rs := s.results(); len(rs) != 0 {
+			t.Errorf("records after closed: %+v", rs)
+		}
+		if row := s.row(minute0); row.Result(minute0) != want {
+			t.Errorf("closed row changed to %+v", row.Result(minute0))
+		}
+		if ctl := s.control(); len(ctl.Open)+len(ctl.Closing)+len(ctl.Pending) != 0 {
+			t.Errorf("control row still follows the window: %+v", ctl)
+		}
+	})
+	t.Run("a pending correction is the closed record", func(t *testing.T) {
+		clk := &clock{}
+		clk.set(t0 + 65)
+		s := newStage2(t, testConfig(), withClock(clk))
+		s.partial(minute0, part{0, 9, 10, 0, 100}.partial(t))
+		s.mark(mark(minute0.End()))
+		s.results()
+		s.partial(minute0, part{0, 19, 3, 100, 120}.partial(t)) // pending for 10 s
+		s.mark(mark(minute0.End() + late))                      // a jump: closed first
+		rs := s.results()
+		if len(rs) != 1 || !rs[0].Closed || rs[0].Revision != 1 || rs[0].LateFrames != 3 || rs[0].Uniques != estimate(t, [2]int{0, 120}) {
+			t.Fatalf("records = %+v, want one closed revision 1 with the late users", rs)
+		}
+		clk.add(time.Minute)
+		s.mark(mark(minute0.End() + late + 1))
+		if rs := s.results(); len(rs) != 0 {
+			t.Errorf("the pending correction was published again after closed: %+v", rs)
+		}
+	})
+	t.Run("past the lateness at once: one record, final and closed", func(t *testing.T) {
+		s := newStage2(t, testConfig(), nil)
+		s.partial(minute0, part{0, 9, 10, 0, 100}.partial(t))
+		s.mark(mark(minute0.End() + 2*late))
+		rs := s.results()
+		if len(rs) != 1 || !rs[0].Final || !rs[0].Closed || rs[0].Revision != 0 || rs[0].Frames != 10 {
+			t.Fatalf("records = %+v, want one final closed record", rs)
+		}
+	})
 }
 
 func TestWindowsEarly(t *testing.T) {
@@ -367,7 +551,8 @@ func TestWindowsRetention(t *testing.T) {
 			if st := s.row(minute0); st == nil {
 				t.Fatalf("row deleted at watermark %d, before end+retention %d", edge-1, edge)
 			}
-			s.mark(Mark{Watermark: edge + 3600, MaxTS: edge + 3605})
+			s.mark(Mark{Watermark: edge + 3600, MaxTS: edge + 3605}) // closed (the lateness is 1 h)
+			s.mark(Mark{Watermark: edge + 3601, MaxTS: edge + 3606}) // a closed window expires
 			st := s.row(minute0)
 			if gone := st == nil; gone != tc.wantGone {
 				t.Errorf("row after watermark passed end+retention = %+v, want deleted=%v", st, tc.wantGone)
@@ -375,8 +560,8 @@ func TestWindowsRetention(t *testing.T) {
 			if ctl := s.control(); tc.wantGone && len(ctl.Expiring) != 0 {
 				t.Errorf("control row still expiring %v", ctl.Expiring)
 			}
-			if rs := s.results(); len(rs) != 1 {
-				t.Errorf("records = %+v, want only the final", rs)
+			if rs := s.results(); len(rs) != 2 || rs[0].Closed || !rs[1].Closed {
+				t.Errorf("records = %+v, want the final and the closed record", rs)
 			}
 		})
 	}

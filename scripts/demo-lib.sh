@@ -4,6 +4,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 bin=$root/bin/kuniq
+# The broker kafka.sh starts (KAFKA_PORT), unless KUNIQ_BROKERS names another.
+export KUNIQ_BROKERS=${KUNIQ_BROKERS:-127.0.0.1:${KAFKA_PORT:-9092}}
 work=$(mktemp -d "${TMPDIR:-/tmp}/kuniq-demo.XXXXXX")
 id=${DEMO_ID:-$1-$(date +%s)}
 pids=()

@@ -2,7 +2,9 @@
 # make demo: the whole pipeline end to end on a real Kafka broker. Generates challenge-shaped
 # frames (with disorder, very late frames, bit flips and malformed lines), ingests them, runs two
 # processor instances, waits until every window is final, then shows per-minute uniques from the
-# Goka view and the comparison with the exact counts. DEMO_FRAMES scales it (default 200000).
+# Goka view and the comparison with the exact counts, and ends with the page's address and the
+# unique users of an arbitrary range. DEMO_FRAMES scales it (default 200000); DEMO_PORT is the
+# page's port (default 8080); on a terminal the page keeps serving until Ctrl-C.
 source "$(dirname "$0")/demo-lib.sh" demo
 frames=${DEMO_FRAMES:-200000}
 
@@ -33,5 +35,23 @@ say "7. against the exact counts (every granularity)"
 
 say "8. dead letters on $id-dlq (bad frames are data, not crashes)"
 "$bin" dlq --dlq "$id-dlq" --show 1
+
+say "9. the page, and unique users over an arbitrary range (not a window: minutes and hours merged)"
+addr=127.0.0.1:${DEMO_PORT:-8080}
+"$bin" serve --app "$id" --addr "$addr" >"$work/serve.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do
+	grep -q "table recovered" "$work/serve.log" && break
+	sleep 0.2
+done
+from=2016-07-11T13:40:00Z to=2016-07-11T13:43:00Z
+echo "bin/kuniq uniques --app $id --from $from --to $to"
+"$bin" uniques --app "$id" --from "$from" --to "$to"
+echo "the same from the API: http://$addr/api/v1/uniques?from=$from&to=$to"
 echo
-echo "The topics stay: 'bin/kuniq view --app $id' reads the table again; 'bin/kuniq serve --app $id' serves it on :8080."
+echo "The topics stay: 'bin/kuniq view --app $id' reads the table again."
+echo "page: http://$addr/  (bin/kuniq serve --app $id --addr $addr)"
+if [[ -t 0 && -t 1 ]]; then
+	echo "serving until Ctrl-C"
+	wait "${pids[-1]}" || true
+fi

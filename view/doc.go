@@ -7,7 +7,9 @@
 // row's engine.Count.Result, the function stage 2 publishes with: a record read here equals the
 // one the pipeline published for the same row state, by construction. Control rows (keys
 // "ctl/N", a *processor.Control per stage-2 partition) become a Progress: the watermark and
-// every input partition's clock, for display.
+// every input partition's clock, for display. Uniques answers a range no window matches: the
+// union of the sketches of the fewest windows that tile it (window.Cover), using only the
+// granularities the table holds and the windows Config.Retention has not deleted.
 //
 // What it guarantees:
 //   - Nothing is answered before the view has recovered, that is, before every partition has

@@ -20,6 +20,7 @@ type Querier interface {
 	Query(q Query) ([]codec.Result, error)
 	Get(k window.Key) (codec.Result, bool, error)
 	Progress() (Progress, error)
+	Uniques(from, to int64) (Range, error)
 }
 
 // ErrQuery is returned, wrapped, for a query string or path that does not parse; the API
@@ -29,25 +30,33 @@ var ErrQuery = errors.New("view: bad query")
 // MaxLast caps the limit parameter; a query without limit is bounded by the table's retention.
 const MaxLast = 100_000
 
-// NewHandler serves the API and the page from q:
+// NewHandler serves the API and the page from q. The API is versioned under /api/v1/ (the
+// same routes without v1 are kept for clients of the first API):
 //
-//	GET /api/windows?granularity=minute[,hour|all]&from=T&to=T&limit=N
+//	GET /api/v1/windows?granularity=minute[,hour|all]&from=T&to=T&limit=N
 //	    JSON array of result records with start in [from, to), sorted by granularity, start;
 //	    T is unix seconds or RFC 3339; limit keeps the N latest per granularity.
-//	GET /api/windows/{granularity}/{start}
+//	GET /api/v1/windows/{granularity}/{start}
 //	    one record; start is unix seconds or RFC 3339 and may be any time inside the window.
-//	GET /api/progress   watermark and input partitions' clocks.
+//	GET /api/v1/uniques?from=T&to=T
+//	    unique users of [from, to) as one JSON object (Range): the union of the fewest
+//	    covering windows. 400 with {"error", "boundary", "granularity", "earlier", "later"}
+//	    when a boundary does not align to the finest granularity retained there.
+//	GET /api/v1/progress   watermark and input partitions' clocks.
 //	GET /healthz        "ok".
 //	GET /               the page.
 //
 // Every route answers 503 until q has recovered, 400 for a query that does not parse, 404
-// for a window the table does not hold.
+// for a window the table does not hold. Errors are {"error": "..."}.
 func NewHandler(q Querier) http.Handler {
 	h := &handler{q: q}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/windows", h.windows)
-	mux.HandleFunc("GET /api/windows/{granularity}/{start}", h.window)
-	mux.HandleFunc("GET /api/progress", h.progress)
+	for _, prefix := range []string{"/api/v1", "/api"} {
+		mux.HandleFunc("GET "+prefix+"/windows", h.windows)
+		mux.HandleFunc("GET "+prefix+"/windows/{granularity}/{start}", h.window)
+		mux.HandleFunc("GET "+prefix+"/progress", h.progress)
+	}
+	mux.HandleFunc("GET /api/v1/uniques", h.uniques)
 	mux.HandleFunc("GET /healthz", h.healthz)
 	mux.HandleFunc("GET /{$}", h.page)
 	return mux
@@ -127,13 +136,77 @@ func (h *handler) window(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, res)
 }
 
+// rangeErrorJSON is a range that cannot be answered: which boundary, and the possible ones
+// around it (absent when the range as a whole is the reason).
+type rangeErrorJSON struct {
+	Error       string              `json:"error"`
+	Boundary    string              `json:"boundary,omitempty"`
+	Granularity *window.Granularity `json:"granularity,omitempty"`
+	Earlier     *int64              `json:"earlier,omitempty"`
+	Later       *int64              `json:"later,omitempty"`
+	EarlierTime string              `json:"earlier_time,omitempty"`
+	LaterTime   string              `json:"later_time,omitempty"`
+}
+
+func (h *handler) uniques(w http.ResponseWriter, r *http.Request) {
+	if !h.ready(w) {
+		return
+	}
+	from, to, err := ParseRange(r.URL.Query())
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	res, err := h.q.Uniques(from, to)
+	var re *window.RangeError
+	switch {
+	case errors.As(err, &re):
+		out := rangeErrorJSON{Error: err.Error()}
+		if re.Boundary != "" {
+			g, earlier, later := re.Granularity, re.Earlier, re.Later
+			out.Boundary, out.Granularity, out.Earlier, out.Later = re.Boundary, &g, &earlier, &later
+			out.EarlierTime, out.LaterTime = stamp(earlier), stamp(later)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(out)
+	case err != nil:
+		queryError(w, err)
+	default:
+		writeJSON(w, res)
+	}
+}
+
+// ParseRange reads the from and to of a range query (both required; unix seconds or RFC
+// 3339). Errors wrap ErrQuery.
+func ParseRange(v map[string][]string) (from, to int64, err error) {
+	for _, p := range []struct {
+		name string
+		ts   *int64
+	}{{"from", &from}, {"to", &to}} {
+		vs := v[p.name]
+		if len(vs) == 0 || vs[len(vs)-1] == "" {
+			return 0, 0, fmt.Errorf("%w: %s is required (unix seconds or RFC 3339)", ErrQuery, p.name)
+		}
+		if *p.ts, err = ParseTime(vs[len(vs)-1]); err != nil {
+			return 0, 0, fmt.Errorf("%s: %w", p.name, err)
+		}
+	}
+	return from, to, nil
+}
+
 // progressJSON is Progress on the wire: times absent before the pipeline has any, because
 // math.MinInt64 is neither a time nor exact in JavaScript.
 type progressJSON struct {
 	Partitions    int             `json:"partitions"`
 	Watermark     *int64          `json:"watermark"`
 	WatermarkTime string          `json:"watermark_time,omitempty"`
+	Final         *int64          `json:"final"`
+	FinalTime     string          `json:"final_time,omitempty"`
 	Open          int             `json:"open"`
+	Closing       int             `json:"closing"`
+	Pending       int             `json:"pending"`
 	Expiring      int             `json:"expiring"`
 	Inputs        []inputProgJSON `json:"inputs"`
 }
@@ -154,10 +227,13 @@ func (h *handler) progress(w http.ResponseWriter, r *http.Request) {
 		queryError(w, err)
 		return
 	}
-	out := progressJSON{Partitions: p.Partitions, Watermark: anchored(p.Watermark), Open: p.Open,
-		Expiring: p.Expiring, Inputs: []inputProgJSON{}}
+	out := progressJSON{Partitions: p.Partitions, Watermark: anchored(p.Watermark), Final: anchored(p.Final),
+		Open: p.Open, Closing: p.Closing, Pending: p.Pending, Expiring: p.Expiring, Inputs: []inputProgJSON{}}
 	if out.Watermark != nil {
 		out.WatermarkTime = time.Unix(p.Watermark, 0).UTC().Format(time.RFC3339)
+	}
+	if out.Final != nil {
+		out.FinalTime = stamp(p.Final)
 	}
 	for _, s := range p.Inputs {
 		out.Inputs = append(out.Inputs, inputProgJSON{ID: s.ID, Watermark: anchored(s.Watermark),

@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -59,6 +60,25 @@ func (f *fakeQuerier) Get(k window.Key) (codec.Result, bool, error) {
 }
 
 func (f *fakeQuerier) Progress() (Progress, error) { return f.progress, f.err }
+
+// Uniques answers the sum of the minute windows' users in range: enough to check the wiring.
+func (f *fakeQuerier) Uniques(from, to int64) (Range, error) {
+	if f.err != nil {
+		return Range{}, f.err
+	}
+	keys, err := window.Cover(from, to, window.Retained{Granularities: []window.Granularity{window.Minute}})
+	if err != nil {
+		return Range{}, err
+	}
+	out := Range{From: from, To: to, FromTime: stamp(from), ToTime: stamp(to), Windows: keys, Complete: true, Precision: 14, StdError: 0.0001221}
+	for _, k := range keys {
+		r, ok, _ := f.Get(k)
+		out.Uniques += r.Uniques
+		out.Frames += r.Frames
+		out.Complete = out.Complete && ok && r.Final
+	}
+	return out, nil
+}
 
 func newFake() *fakeQuerier {
 	f := &fakeQuerier{progress: Progress{Partitions: 2, Watermark: 1468244395, Open: 1,
@@ -348,5 +368,63 @@ func TestPageCSP(t *testing.T) {
 	}
 	if !strings.HasPrefix(csp, "default-src 'none'") || !strings.Contains(csp, "frame-ancestors 'none'") {
 		t.Errorf("CSP %q: want default-src 'none' and frame-ancestors 'none'", csp)
+	}
+}
+
+func TestHandlerUniques(t *testing.T) {
+	h := NewHandler(newFake())
+	code, body := do(t, h, "/api/v1/uniques?from=1468244340&to=2016-07-11T13:41:00Z")
+	if code != http.StatusOK {
+		t.Fatalf("GET uniques = %d %s", code, body)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"from": 1468244340.0, "to": 1468244460.0, "from_time": "2016-07-11T13:39:00Z", "to_time": "2016-07-11T13:41:00Z",
+		"uniques": 300.0, "std_error": 0.0001221, "precision": 14.0, "frames": 450.0,
+		"windows": []any{"minute/1468244340", "minute/1468244400"}, "complete": true}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("GET uniques = %v, want %v", got, want)
+	}
+
+	for _, tc := range []struct {
+		name, target string
+		wantFields   map[string]any
+	}{
+		{"no from", "/api/v1/uniques?to=1468244460", nil},
+		{"bad to", "/api/v1/uniques?from=1468244340&to=soon", nil},
+		{"from inside a minute", "/api/v1/uniques?from=1468244350&to=1468244460", map[string]any{
+			"boundary": "from", "granularity": "minute", "earlier": 1468244340.0, "later": 1468244400.0,
+			"earlier_time": "2016-07-11T13:39:00Z", "later_time": "2016-07-11T13:40:00Z"}},
+		{"reversed", "/api/v1/uniques?from=1468244460&to=1468244340", map[string]any{}},
+	} {
+		code, body := do(t, h, tc.target)
+		if code != http.StatusBadRequest {
+			t.Errorf("%s: GET %s = %d %s, want 400", tc.name, tc.target, code, body)
+			continue
+		}
+		var e map[string]any
+		if err := json.Unmarshal([]byte(body), &e); err != nil || e["error"] == "" {
+			t.Errorf("%s: body %s is not an error object", tc.name, body)
+		}
+		for k, v := range tc.wantFields {
+			if e[k] != v {
+				t.Errorf("%s: %s = %v, want %v (%s)", tc.name, k, e[k], v, body)
+			}
+		}
+	}
+}
+
+// TestHandlerV1 checks that every route of the first API answers the same under /api/v1.
+func TestHandlerV1(t *testing.T) {
+	h := NewHandler(newFake())
+	for _, path := range []string{"/windows?granularity=all", "/windows?granularity=minute&from=1468244400&limit=1",
+		"/windows/hour/1468242000", "/progress", "/windows/minute/7"} {
+		code, body := do(t, h, "/api"+path)
+		codeV1, bodyV1 := do(t, h, "/api/v1"+path)
+		if code != codeV1 || body != bodyV1 {
+			t.Errorf("GET /api%s = %d %s, but /api/v1%s = %d %s", path, code, body, path, codeV1, bodyV1)
+		}
 	}
 }

@@ -129,8 +129,13 @@ type Progress struct {
 	// Watermark is the lowest combined watermark the stage-2 partitions acted on:
 	// every window ending at or before it is final. math.MinInt64 before any.
 	Watermark int64
-	// Open counts the windows not yet final, Expiring the final ones awaiting deletion.
-	Open, Expiring int
+	// Final is the lowest point up to which the stage-2 partitions made windows final: beyond
+	// Watermark while the whole input is idle (windows that ended on the wall clock).
+	Final int64
+	// Open counts the windows not yet final, Closing the final ones awaiting their closed
+	// record, Pending those holding a coalesced correction, Expiring the closed ones awaiting
+	// deletion.
+	Open, Closing, Pending, Expiring int
 	// Inputs are the input partitions' clocks, sorted by ID.
 	Inputs []InputProgress
 }
@@ -146,7 +151,7 @@ type InputProgress struct {
 // marks; they differ only by how far each has read, so per input partition the most advanced report
 // wins, while the combined watermark is the least advanced partition's (what holds windows).
 func (v *View) Progress() (Progress, error) {
-	p := Progress{Watermark: math.MinInt64}
+	p := Progress{Watermark: math.MinInt64, Final: math.MinInt64}
 	srcs := map[int32]InputProgress{}
 	err := v.read(func(gv *goka.View) error {
 		it, err := gv.IteratorWithRange("ctl/", "")
@@ -169,8 +174,13 @@ func (v *View) Progress() (Progress, error) {
 			if p.Partitions == 0 || c.Watermark < p.Watermark {
 				p.Watermark = c.Watermark
 			}
+			if p.Partitions == 0 || c.Final < p.Final {
+				p.Final = c.Final
+			}
 			p.Partitions++
 			p.Open += len(c.Open)
+			p.Closing += len(c.Closing)
+			p.Pending += len(c.Pending)
 			p.Expiring += len(c.Expiring)
 			for id, st := range c.Inputs {
 				old, seen := srcs[id]

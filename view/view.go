@@ -15,6 +15,7 @@ import (
 
 	"github.com/kuniq/kuniq/kafka"
 	"github.com/kuniq/kuniq/processor"
+	"github.com/kuniq/kuniq/window"
 )
 
 // ErrNoTable is returned, wrapped, by Open when the application's table topic does not exist:
@@ -42,11 +43,15 @@ type Config struct {
 	AutoReconnect bool
 	// Logger receives Goka's log lines; nil uses Goka's default (standard error).
 	Logger goka.Logger
+	// Retention per granularity, as `kuniq run` was given it (0 or absent: kept forever):
+	// range queries use no window that may have been deleted.
+	Retention map[window.Granularity]time.Duration
 }
 
-// DefaultConfig reads the default application's table, in memory.
+// DefaultConfig reads the default application's table, in memory, with run's default
+// retention.
 func DefaultConfig() Config {
-	return Config{Kafka: kafka.DefaultConfig(), App: processor.DefaultApp}
+	return Config{Kafka: kafka.DefaultConfig(), App: processor.DefaultApp, Retention: processor.DefaultConfig().Retention}
 }
 
 // Validate reports settings that cannot work.
@@ -69,8 +74,9 @@ func (c Config) Table() goka.Table { return processor.NamesFor(c.App).Table() }
 
 // View is a recovered (or recovering) local copy of an application's window table.
 type View struct {
-	gv    *goka.View
-	table goka.Table
+	gv        *goka.View
+	table     goka.Table
+	retention map[window.Granularity]time.Duration
 
 	// mu orders reads against shutdown: readers hold it shared; the first storage Close takes
 	// it exclusively and sets closed, so no read runs on a closing LevelDB, and no read reaches
@@ -91,7 +97,7 @@ func Open(ctx context.Context, cfg Config, opts ...goka.ViewOption) (*View, erro
 		return nil, err
 	}
 	table := cfg.Table()
-	v := &View{table: table, done: make(chan struct{})}
+	v := &View{table: table, retention: cfg.Retention, done: make(chan struct{})}
 	sb := storage.MemoryBuilder()
 	if cfg.StateDir != "" {
 		sb = storage.DefaultBuilder(filepath.Join(cfg.StateDir, "view"))

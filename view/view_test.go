@@ -141,6 +141,7 @@ func TestResultFields(t *testing.T) {
 	src := rows[minute(1468244340).String()].(*processor.WindowState)
 	want := codec.NewResult(minute(1468244340), src.Sketch.Estimate(), 150)
 	want.Final, want.Revision, want.LateFrames = true, 1, 3
+	want.Precision, want.StdError = src.Sketch.Precision(), src.Sketch.StdError()
 	if len(got) != 1 || got[0] != want {
 		t.Fatalf("Windows = %+v, want [%+v]", got, want)
 	}

@@ -86,14 +86,18 @@
 // InputWatermark is the one rule for the watermark of an input of many
 // partitions: the minimum watermark over partitions that are not idle. A
 // partition not heard from yet (NotHeard) holds everything back; an idle one
-// holds nothing back; when every partition is idle, the watermark is the
-// latest event time seen plus one and every open window is final (a replay
-// finishes by itself). Whether a partition is idle is its reader's call
-// (stage 1 of the pipeline: read to its end and no frame for the idle
-// timeout), passed in as Progress.Idle: the function is pure. Progress.Advance
-// keeps a partition's progress from moving back when it restarts. `kuniq
-// count` reads one stream, whose watermark is its Clock's, and ends with its
-// input, so it needs no combining.
+// holds nothing back. When every partition is idle, the watermark is the
+// latest event time seen plus one, but never past the wall-clock bound the
+// caller passes (now - OutOfOrder), and every window that ended on the wall
+// clock is final: a replay of history finishes by itself, a pause in live
+// input finalises nothing whose end has not passed on the clock. Whether a
+// partition is idle is its reader's call (stage 1 of the pipeline: read to
+// its end and no frame for the idle timeout), passed in as Progress.Idle, and
+// the wall clock is passed in too: the function is pure.
+// Progress.Advance keeps a partition's progress from moving back when it
+// restarts. `kuniq count` reads one stream, whose watermark is its Clock's,
+// and ends with its input (where every window is final), so it needs no
+// combining and no wall clock.
 //
 // Clock is not safe for concurrent use; the rest of the package has no state.
 package window

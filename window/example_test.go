@@ -64,18 +64,22 @@ func ExampleClock() {
 }
 
 func ExampleInputWatermark() {
+	// The wall clock minus the out-of-orderness: in the pipeline, time.Now().Unix() - 5.
+	wall := int64(1468244450)
 	parts := []window.Progress{window.NotHeard, window.NotHeard}
 	parts[0] = parts[0].Advance(window.Progress{Watermark: 1468244395, MaxTS: 1468244400})
-	fmt.Println(window.InputWatermark(parts)) // partition 1 not heard from: holds everything
+	fmt.Printf("%+v\n", window.InputWatermark(parts, wall)) // partition 1 not heard from: holds everything
 	parts[1] = parts[1].Advance(window.Progress{Watermark: 1468244300, MaxTS: 1468244305})
-	fmt.Println(window.InputWatermark(parts))
+	fmt.Printf("%+v\n", window.InputWatermark(parts, wall))
 	parts[1].Idle = true
-	fmt.Println(window.InputWatermark(parts)) // partition 1 is idle
+	fmt.Printf("%+v\n", window.InputWatermark(parts, wall)) // partition 1 is idle
 	parts[0].Idle = true
-	fmt.Println(window.InputWatermark(parts)) // all idle: close everything seen
+	// All idle: the watermark goes to the last event time seen, and every window that ended
+	// on the wall clock is final (the minute 13:40 ended at ...400, the hour not yet).
+	fmt.Printf("%+v\n", window.InputWatermark(parts, wall))
 	// Output:
-	// -9223372036854775808 false
-	// 1468244300 false
-	// 1468244395 false
-	// 1468244401 true
+	// {Watermark:-9223372036854775808 Final:-9223372036854775808 Idle:false}
+	// {Watermark:1468244300 Final:1468244300 Idle:false}
+	// {Watermark:1468244395 Final:1468244395 Idle:false}
+	// {Watermark:1468244401 Final:1468244450 Idle:true}
 }

@@ -21,19 +21,43 @@ func (p Progress) Advance(r Progress) Progress {
 	return Progress{Watermark: max(p.Watermark, r.Watermark), MaxTS: max(p.MaxTS, r.MaxTS), Idle: r.Idle}
 }
 
-// InputWatermark is the watermark of the whole input, given the progress of every one of its
-// partitions (NotHeard for one that has not reported): the minimum watermark over the
-// partitions that are not idle, so a partition not heard from holds everything back and an
-// idle one holds nothing back.
+// Input is where an input of many partitions stands, as InputWatermark computes it.
+type Input struct {
+	// Watermark is the input's event-time watermark: the minimum watermark over the
+	// partitions that are not idle. Lateness and retention are measured against it.
+	Watermark int64
+	// Final is how far windows are final: every window ending at or before it. It equals
+	// Watermark while a partition is active; when all are idle it is the wall-clock bound.
+	Final int64
+	// Idle: every partition is idle.
+	Idle bool
+}
+
+// NoWallClock is the bound to pass to InputWatermark where no wall clock applies (tests of
+// the old rule, a replay that must finish whatever the clock says): an idle input then
+// finalises every window.
+const NoWallClock = int64(math.MaxInt64)
+
+// InputWatermark is the one rule for the watermark of an input of many partitions, given the
+// progress of every one of them (NotHeard for one that has not reported) and the wall-clock
+// bound wall, which is now − OutOfOrder in unix seconds (the caller reads the clock: this
+// function is pure).
 //
-// When every partition is idle, allIdle is true and wm is the largest MaxTS seen plus one
-// (math.MinInt64 if no partition has anchored): the input has gone quiet, what was seen is all
-// there is, and the caller finalises every open window (that is how a replay finishes). Frames
-// that arrive later are judged against the partitions' clocks as always.
+// While some partition is active, the watermark is the minimum watermark over the partitions
+// that are not idle: a partition not heard from holds everything back, an idle one holds
+// nothing back, and the wall clock plays no part (event time rules; producers whose clocks
+// run ahead of ours move it ahead of our clock).
+//
+// When every partition is idle the input has gone quiet, and what it has seen may be all
+// there is. The watermark advances to the latest event time seen (the largest MaxTS plus one)
+// but never past wall, and every window that ended on the wall clock (end <= wall) is final:
+// a replay of history (every window ended long ago) finishes by itself, while a pause in live
+// input finalises no window whose end has not passed on the clock. Frames that arrive later
+// are judged against the partitions' clocks as always, and correct a final window.
 //
 // The result can move back when an idle partition reports again with an older watermark; a
-// caller that closes windows keeps the highest watermark it acted on.
-func InputWatermark(parts []Progress) (wm int64, allIdle bool) {
+// caller that closes windows keeps the highest values it acted on.
+func InputWatermark(parts []Progress, wall int64) Input {
 	wm, active := int64(math.MaxInt64), false
 	maxTS := int64(math.MinInt64)
 	for _, p := range parts {
@@ -44,10 +68,11 @@ func InputWatermark(parts []Progress) (wm int64, allIdle bool) {
 		}
 	}
 	if active {
-		return wm, false
+		return Input{Watermark: wm, Final: wm}
 	}
-	if maxTS == math.MinInt64 {
-		return math.MinInt64, true
+	in := Input{Watermark: math.MinInt64, Final: wall, Idle: true}
+	if maxTS != math.MinInt64 {
+		in.Watermark = min(satAdd(maxTS, 1), wall)
 	}
-	return satAdd(maxTS, 1), true
+	return in
 }

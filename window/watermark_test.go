@@ -9,28 +9,33 @@ func TestInputWatermark(t *testing.T) {
 	const minTS = math.MinInt64
 	live := func(wm, maxTS int64) Progress { return Progress{Watermark: wm, MaxTS: maxTS} }
 	idle := func(wm, maxTS int64) Progress { return Progress{Watermark: wm, MaxTS: maxTS, Idle: true} }
+	const wall = 10_000 // now - out-of-orderness: past every ts below unless a case says so
 	tests := []struct {
-		name        string
-		parts       []Progress
-		wantWM      int64
-		wantAllIdle bool
+		name  string
+		parts []Progress
+		wall  int64
+		want  Input
 	}{
-		{"one partition", []Progress{live(1000, 1005)}, 1000, false},
-		{"minimum over live partitions", []Progress{live(1000, 1005), live(900, 905), live(1200, 1205)}, 900, false},
-		{"an idle partition does not hold back", []Progress{live(1000, 1005), idle(900, 905)}, 1000, false},
-		{"an idle partition ahead does not pull forward", []Progress{live(1000, 1005), idle(5000, 5005)}, 1000, false},
-		{"a partition not heard from holds everything back", []Progress{live(1000, 1005), NotHeard}, minTS, false},
-		{"an unanchored live partition holds back", []Progress{live(1000, 1005), live(minTS, minTS)}, minTS, false},
-		{"all idle: the last event time seen closes", []Progress{idle(1000, 1005), idle(900, 2005)}, 2006, true},
-		{"all idle, one never anchored", []Progress{idle(1000, 1005), idle(minTS, minTS)}, 1006, true},
-		{"all idle, none anchored", []Progress{idle(minTS, minTS), idle(minTS, minTS)}, minTS, true},
-		{"no partitions", nil, minTS, true},
+		{"one partition", []Progress{live(1000, 1005)}, wall, Input{1000, 1000, false}},
+		{"minimum over live partitions", []Progress{live(1000, 1005), live(900, 905), live(1200, 1205)}, wall, Input{900, 900, false}},
+		{"an idle partition does not hold back", []Progress{live(1000, 1005), idle(900, 905)}, wall, Input{1000, 1000, false}},
+		{"an idle partition ahead does not pull forward", []Progress{live(1000, 1005), idle(5000, 5005)}, wall, Input{1000, 1000, false}},
+		{"a partition not heard from holds everything back", []Progress{live(1000, 1005), NotHeard}, wall, Input{minTS, minTS, false}},
+		{"an unanchored live partition holds back", []Progress{live(1000, 1005), live(minTS, minTS)}, wall, Input{minTS, minTS, false}},
+		{"live producers ahead of our clock: event time rules", []Progress{live(1000, 1005)}, 500, Input{1000, 1000, false}},
+		{"all idle: history finishes, every window ended on the clock is final", []Progress{idle(1000, 1005), idle(900, 2005)}, wall, Input{2006, wall, true}},
+		{"all idle, one never anchored", []Progress{idle(1000, 1005), idle(minTS, minTS)}, wall, Input{1006, wall, true}},
+		{"all idle, none anchored", []Progress{idle(minTS, minTS), idle(minTS, minTS)}, wall, Input{minTS, wall, true}},
+		{"live input paused: nothing past the clock", []Progress{idle(1000, 1005)}, 1003, Input{1003, 1003, true}},
+		{"paused, the clock just past the last ts", []Progress{idle(1000, 1005)}, 1006, Input{1006, 1006, true}},
+		{"a replay of data from the future waits for the clock", []Progress{idle(90_000, 90_005)}, wall, Input{wall, wall, true}},
+		{"no wall clock: everything seen closes", []Progress{idle(1000, 1005)}, NoWallClock, Input{1006, NoWallClock, true}},
+		{"no partitions", nil, wall, Input{minTS, wall, true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			wm, allIdle := InputWatermark(tt.parts)
-			if wm != tt.wantWM || allIdle != tt.wantAllIdle {
-				t.Errorf("InputWatermark(%v) = %d, %v, want %d, %v", tt.parts, wm, allIdle, tt.wantWM, tt.wantAllIdle)
+			if got := InputWatermark(tt.parts, tt.wall); got != tt.want {
+				t.Errorf("InputWatermark(%v, %d) = %+v, want %+v", tt.parts, tt.wall, got, tt.want)
 			}
 		})
 	}
@@ -60,7 +65,7 @@ func TestProgressAdvance(t *testing.T) {
 
 // TestInputWatermarkWithClocks wires Clocks to InputWatermark as the pipeline does: two
 // partitions, one of which runs dry. The watermark follows the slower one until it is idle,
-// then the faster one; when both are idle everything seen closes.
+// then the faster one; when both are idle every window that ended on the clock closes.
 func TestInputWatermarkWithClocks(t *testing.T) {
 	clocks := []*Clock[struct{}]{NewClock[struct{}](DefaultConfig()), NewClock[struct{}](DefaultConfig())}
 	parts := []Progress{NotHeard, NotHeard}
@@ -71,21 +76,22 @@ func TestInputWatermarkWithClocks(t *testing.T) {
 		}
 		parts[p] = parts[p].Advance(Progress{Watermark: clocks[p].Watermark(), MaxTS: clocks[p].MaxTS(), Idle: idle})
 	}
+	wall := t0 + 1_000_000 // the clock is far past this history
 	feed(0, t0, t0+100, false)
-	if wm, _ := InputWatermark(parts); wm != math.MinInt64 {
+	if wm := InputWatermark(parts, wall).Watermark; wm != math.MinInt64 {
 		t.Errorf("partition 1 not heard from: watermark %d, want math.MinInt64", wm)
 	}
 	feed(1, t0, t0+50, false)
-	if wm, _ := InputWatermark(parts); wm != t0+49-5 {
+	if wm := InputWatermark(parts, wall).Watermark; wm != t0+49-5 {
 		t.Errorf("both live: watermark %d, want %d (partition 1's)", wm, t0+49-5)
 	}
 	feed(1, t0+50, t0+50, true)
 	feed(0, t0+100, t0+200, false)
-	if wm, allIdle := InputWatermark(parts); wm != t0+199-5 || allIdle {
-		t.Errorf("partition 1 idle: watermark %d, %v, want %d, false", wm, allIdle, t0+199-5)
+	if in := InputWatermark(parts, wall); in.Watermark != t0+199-5 || in.Idle {
+		t.Errorf("partition 1 idle: %+v, want watermark %d, not idle", in, t0+199-5)
 	}
 	feed(0, t0+200, t0+200, true)
-	if wm, allIdle := InputWatermark(parts); wm != t0+200 || !allIdle {
-		t.Errorf("all idle: watermark %d, %v, want %d, true", wm, allIdle, t0+200)
+	if in := InputWatermark(parts, wall); in.Watermark != t0+200 || in.Final != wall || !in.Idle {
+		t.Errorf("all idle: %+v, want watermark %d, final %d, idle", in, t0+200, wall)
 	}
 }

@@ -63,6 +63,7 @@ func runCount(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlagSet("count", "count [flags] [FILE...]  (no FILE or '-': stdin; .gz read transparently)", stdout)
 	cf := addCountingFlags(fs, "minute")
 	early := fs.Duration("early", 0, "emit provisional (final:false) results of open windows every this much event time (0: finals only)")
+	correction := fs.Duration("correction-interval", engine.DefaultCorrectionEvery, "publish at most one correction of a final window per this much event time; the closed record carries the last (0: every one)")
 	deadLetters := fs.String("dead-letters", "-", "where dead letters go as JSON lines: a file, '-' for stderr, 'none' to only count them")
 	workers := fs.Int("workers", 0, "decoding goroutines (0: one per core); output is the same for any value")
 	quiet := fs.Bool("quiet", false, "no summary line on stderr")
@@ -71,6 +72,7 @@ func runCount(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var bad outOfRange
 	bad.check(*workers >= 0, "--workers %d: want 0 (one per core) or more", *workers)
+	bad.check(*correction >= 0 && *correction%time.Second == 0, "--correction-interval %v: want whole seconds >= 0 (0: every correction)", *correction)
 	if err := bad.err(); err != nil {
 		return err
 	}
@@ -78,7 +80,7 @@ func runCount(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	cfg.EarlyEvery = *early
+	cfg.EarlyEvery, cfg.CorrectionEvery = *early, *correction
 
 	in, closeIn, err := openInputs(fs.Args())
 	if err != nil {
@@ -133,7 +135,8 @@ type lineSink struct {
 }
 
 func (s *lineSink) Result(r codec.Result) {
-	if r.Final && r.Revision == 0 {
+	if r.Closed {
+		// Every window gets exactly one closed record, by the end of input at the latest.
 		s.finals++
 	}
 	s.buf = append(r.AppendJSON(s.buf[:0]), '\n')

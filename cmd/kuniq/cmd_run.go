@@ -25,6 +25,7 @@ type runFlags struct {
 	retWeek, retMonth, retYear     *time.Duration
 	http                           *string
 	httpf                          *httpFlags
+	correction                     *time.Duration
 }
 
 // addRunFlags defines the flags of run, or of replay: its output and dead-letter topics
@@ -55,6 +56,7 @@ func addRunFlags(fs *flagSet, replay bool) *runFlags {
 		idle:            fs.Duration("idle-timeout", d.IdleTimeout, "an input partition without frames for this long stops holding windows open"),
 		flush:           fs.Duration("flush-interval", d.FlushInterval, "how often stage 1 sends its partial sketches (bounds result latency)"),
 		early:           fs.Duration("early-interval", d.EarlyInterval, "publish a changed open window at most this often (0: finals only)"),
+		correction:      fs.Duration("correction-interval", d.CorrectionInterval, "publish at most one correction of a final window per this much wall time; the last is always published (0: every one at once)"),
 		retMinute:       fs.Duration("retention-minute", r[window.Minute], "keep minute windows this long after their end, in event time (0: forever)"),
 		retHour:         fs.Duration("retention-hour", r[window.Hour], "keep hour windows this long after their end (0: forever)"),
 		retDay:          fs.Duration("retention-day", 0, "keep day windows this long after their end (0: forever)"),
@@ -90,6 +92,7 @@ func (f *runFlags) config() (processor.Config, error) {
 	cfg.Partitions, cfg.MaxPending = *f.partitions, *f.maxPending
 	cfg.StateDir = *f.stateDir
 	cfg.IdleTimeout, cfg.FlushInterval, cfg.EarlyInterval = *f.idle, *f.flush, *f.early
+	cfg.CorrectionInterval = *f.correction
 	cfg.Retention = map[window.Granularity]time.Duration{
 		window.Minute: *f.retMinute, window.Hour: *f.retHour, window.Day: *f.retDay,
 		window.Week: *f.retWeek, window.Month: *f.retMonth, window.Year: *f.retYear,

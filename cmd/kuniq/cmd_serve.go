@@ -16,8 +16,9 @@ import (
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", "serve [flags]  (HTTP: /api/windows, /api/windows/{granularity}/{start}, /api/progress, /healthz, /readyz, and a live page at /)", stdout)
+	fs := newFlagSet("serve", "serve [flags]  (HTTP: /api/v1/windows, /api/v1/windows/{granularity}/{start}, /api/v1/uniques?from=&to=, /api/v1/progress, /healthz, /readyz, and a live page at /)", stdout)
 	vf := addViewFlags(fs)
+	ret := addRetentionFlags(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", "HTTP listen address")
 	hf := addHTTPFlags(fs)
 	stateDir := fs.String("state-dir", "", "keep the table copy in LevelDB under DIR/view, so a restart replays only new rows (empty: in memory)")
@@ -33,6 +34,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log := commandLog()
 	cfg.StateDir = *stateDir
+	cfg.Retention = ret.config()
 	// A server outlives broker restarts and leader moves; a one-shot view does not need to.
 	cfg.AutoReconnect = true
 	// Listen first: a bad --addr fails at once, and the probes answer while the table is
@@ -117,6 +119,13 @@ func (p *pendingView) Get(k window.Key) (codec.Result, bool, error) {
 		return v.Get(k)
 	}
 	return codec.Result{}, false, view.ErrNotRecovered
+}
+
+func (p *pendingView) Uniques(from, to int64) (view.Range, error) {
+	if v := p.v.Load(); v != nil {
+		return v.Uniques(from, to)
+	}
+	return view.Range{}, view.ErrNotRecovered
 }
 
 func (p *pendingView) Progress() (view.Progress, error) {

@@ -168,8 +168,12 @@ func finalText(r codec.Result) string {
 	if !r.Final {
 		return "early"
 	}
-	if r.LateFrames > 0 {
-		return "yes (+" + strconv.FormatInt(r.LateFrames, 10) + " late)"
+	s := "yes"
+	if r.Closed {
+		s = "closed"
 	}
-	return "yes"
+	if r.LateFrames > 0 {
+		s += " (+" + strconv.FormatInt(r.LateFrames, 10) + " late)"
+	}
+	return s
 }

@@ -28,6 +28,7 @@ func commands() []command {
 		{"replay", "re-process the input topic from the start into a fresh application", runReplay},
 		{"view", "print windows and counts from the window table (a Goka view)", runView},
 		{"serve", "serve the window table over HTTP: JSON API and a live page", runServe},
+		{"uniques", "unique users in any aligned time range, from the window table", runUniques},
 		{"dlq", "count the dead letters by reason and show a few", runDLQ},
 		{"compare", "compare result records with the exact counts of `gen --truth`", runCompare},
 		{"version", "print the version, commit and Go version (also: kuniq --version)", runVersion},

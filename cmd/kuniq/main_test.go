@@ -150,7 +150,8 @@ func TestCommandHelpListsEveryFlagWithItsEnvTwin(t *testing.T) {
 		"ingest":  {"brokers", "input", "partitions"},
 		"replay":  {"brokers", "app", "input", "output"},
 		"view":    {"brokers", "app"},
-		"serve":   {"brokers", "app", "addr"},
+		"serve":   {"brokers", "app", "addr", "retention-minute"},
+		"uniques": {"brokers", "app", "from", "to", "retention-minute", "retention-hour"},
 		"dlq":     {"brokers", "dlq"},
 		"compare": {"truth", "topic", "max-error", "max-mean-error"},
 		"version": {},
@@ -359,7 +360,8 @@ func TestHelpNamesOtherReadersOfAnEnvTwin(t *testing.T) {
 	}{
 		{"count", "granularity", []string{`also read by run (default "all")`, `view (default "all")`, "replay"}, false},
 		{"run", "granularity", []string{`count (default "minute")`}, false},
-		{"dlq", "brokers", []string{"also read by run, ingest, replay, view, serve, compare)"}, false},
+		{"dlq", "brokers", []string{"also read by run, ingest, replay, view, serve, uniques, compare)"}, false},
+		{"uniques", "retention-hour", []string{"also read by run, replay, serve)", "(default 2160h0m0s)"}, false},
 		{"count", "workers", nil, true},
 		{"gen", "seed", nil, true},
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/kuniq/kuniq/codec"
 )
 
 // TestNonsenseValuesAreRefused: a value that means nothing is an error that says what is
@@ -40,5 +42,42 @@ func TestNonsenseValuesAreRefused(t *testing.T) {
 				t.Errorf("kuniq %s: wrote %d bytes to stdout before refusing", strings.Join(tt.args, " "), len(out))
 			}
 		})
+	}
+}
+
+// TestUniquesRefusesBadFlags: the range is checked before any broker is asked.
+func TestUniquesRefusesBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no range", nil, "--from and --to are required"},
+		{"no to", []string{"--from", "1468244340"}, "--from and --to are required"},
+		{"bad from", []string{"--from", "yesterday", "--to", "1468244400"}, "--from"},
+		{"bad to", []string{"--from", "1468244340", "--to", "2016-07-11 13:40"}, "--to"},
+		{"an argument", []string{"--from", "1468244340", "--to", "1468244400", "extra"}, "no arguments"},
+	} {
+		_, _, err := kuniq(t, append([]string{"uniques", "--brokers", "127.0.0.1:1"}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: kuniq uniques %v: err = %v, want one containing %q", tc.name, tc.args, err, tc.want)
+		}
+	}
+}
+
+func TestFinalText(t *testing.T) {
+	for _, tc := range []struct {
+		r    codec.Result
+		want string
+	}{
+		{codec.Result{}, "early"},
+		{codec.Result{Final: true}, "yes"},
+		{codec.Result{Final: true, LateFrames: 3, Revision: 1}, "yes (+3 late)"},
+		{codec.Result{Final: true, Closed: true}, "closed"},
+		{codec.Result{Final: true, Closed: true, LateFrames: 2}, "closed (+2 late)"},
+	} {
+		if got := finalText(tc.r); got != tc.want {
+			t.Errorf("finalText(%+v) = %q, want %q", tc.r, got, tc.want)
+		}
 	}
 }
