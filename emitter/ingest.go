@@ -54,9 +54,10 @@ type Config struct {
 	RetryTimeout time.Duration
 	// Backoff spaces the retries of a failed batch and of a failed metadata lookup.
 	Backoff retry.Backoff
-	// FromLine, if > 1, resumes an ingest that stopped: lines before it (numbered across all
+	// FromLine, if > 0, resumes an ingest that stopped: lines before it (numbered across all
 	// sources, 1-based) are skipped, and so is every later line already in the topic, as the
-	// headers of the partitions' last records tell (see Run).
+	// headers of the partitions' last records tell (see RunSources). 1 re-reads the whole input
+	// and writes only what the topic lacks.
 	FromLine int64
 	// Producer is the value of HeaderProducer on every record: who wrote it.
 	Producer string
@@ -82,9 +83,11 @@ func DefaultConfig() Config {
 		MaxLineBytes:     4 << 20,
 		MaxInFlightBytes: 32 << 20,
 		RetryTimeout:     DefaultRetryTimeout,
-		Backoff:          retry.DefaultBackoff,
-		Producer:         "kuniq ingest",
-		ProgressEvery:    time.Second,
+		// Retries at most 2 s apart: a broker back from an outage is written to within about
+		// 2 s, for the cost of one metadata request per 2 s while it is down.
+		Backoff:       retry.Backoff{Min: 100 * time.Millisecond, Max: 2 * time.Second},
+		Producer:      "kuniq ingest",
+		ProgressEvery: time.Second,
 	}
 }
 
@@ -211,7 +214,7 @@ func (in *Ingest) RunSources(ctx context.Context, srcs ...Source) (Stats, error)
 	defer client.Close()
 
 	var have *written
-	if in.cfg.FromLine > 1 {
+	if in.cfg.FromLine > 0 {
 		k := keyer{mode: in.cfg.Keying}
 		if have, err = scanWritten(ctx, client, in.cfg.Topic, parts, srcs, &k); err != nil {
 			return Stats{}, fmt.Errorf("ingest: %w", err)

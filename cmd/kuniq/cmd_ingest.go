@@ -98,14 +98,14 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // not (blank, too long, skipped by a resume, not acknowledged), with the outages ridden out.
 func ingestSummary(st emitter.Stats, topic string) string {
 	secs := max(st.Elapsed.Seconds(), 1e-9)
-	s := fmt.Sprintf("kuniq ingest: %d frames, %s in %.2fs: %.0f frames/s, %.1f MiB/s into %q (%d partitions); blank lines %d, too long %d, failed %d",
+	s := fmt.Sprintf("kuniq ingest: %d frames, %s in %.2fs: %.0f frames/s, %.1f MiB/s into %q (%d partitions); blank lines %d, failed %d, too long %d",
 		st.Frames, humanBytes(st.Bytes), st.Elapsed.Seconds(), float64(st.Frames)/secs, float64(st.Bytes)/secs/(1<<20),
-		topic, len(st.PerPartition), st.Blank, st.TooLong, st.Failed)
+		topic, len(st.PerPartition), st.Blank, st.Failed, st.TooLong)
 	if st.Before > 0 || st.Present > 0 {
 		s += fmt.Sprintf("; resumed: %d lines before --from-line, %d already in the topic, skipped", st.Before, st.Present)
 	}
 	if st.Outages > 0 {
-		s += fmt.Sprintf("; %d outage(s) ridden out, stalled %.1fs, %d batches resent", st.Outages, st.Stalled.Seconds(), st.Retried)
+		s += fmt.Sprintf("; %d outage(s), stalled %.1fs, %d batches resent", st.Outages, st.Stalled.Seconds(), st.Retried)
 	}
 	return s
 }
