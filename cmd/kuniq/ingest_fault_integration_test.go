@@ -157,6 +157,9 @@ var resumeHint = regexp.MustCompile(`every line before (\S+) line (\d+) is in .*
 // arriving through a named pipe, at 5,000 lines/s, so the kill lands mid-ingest):
 //   - back after 10 s: ingest waits, logs the outage and its end, finishes by itself, and
 //     every line is in the topic exactly once, in file order per partition;
+//   - paused (SIGSTOP) past the request timeout, then continued: the same, although the broker
+//     appends requests whose connections the client had given up (idempotence drops the
+//     resent copies);
 //   - down past --retry-timeout: ingest exits non-zero naming the file and line to resume
 //     from; `--from-line` with that line, once the broker is back, completes the topic with
 //     every line exactly once over the two runs.
@@ -225,6 +228,33 @@ func TestIntegrationIngestBrokerFaults(t *testing.T) {
 		t.Logf("ingest of %d lines: killed at %v, broker down %v (kill to ready), done %v after it was ready; %v in all; summary: %s",
 			len(lines), killed.Sub(start).Round(time.Millisecond), up.Sub(killed).Round(time.Millisecond),
 			end.Sub(up).Round(time.Millisecond), end.Sub(start).Round(time.Millisecond), lastLine(errs, "kuniq ingest:"))
+	})
+
+	t.Run("broker paused past the request timeout", func(t *testing.T) {
+		// SIGSTOP with requests in flight: they time out on the client and the connection is
+		// closed, but the broker still holds them and, once continued, appends them. The
+		// batches resent meanwhile must not be written a second time (idempotence).
+		path, topic := newInput(t, "paused.jsonl")
+		feed(t, path, lines, 5000)
+		stderr := newWatchedStderr(3000)
+		done := ingestInBackground(ctx, stderr, "--brokers", b.Addr(), "--input", topic, "--progress", "200ms", "--kafka-timeout", "2s", path)
+		select {
+		case <-stderr.reach:
+		case err := <-done:
+			t.Fatalf("ingest ended before the pause: %v\n%s", err, stderr)
+		}
+		b.Pause()
+		time.Sleep(7 * time.Second)
+		b.Resume()
+		if err := <-done; err != nil {
+			t.Fatalf("ingest: %v\n%s", err, stderr)
+		}
+		errs := stderr.String()
+		if !strings.Contains(errs, "failing; retrying") || !strings.Contains(errs, "recovered") {
+			t.Errorf("stderr does not show the outage and its end:\n%s", errs)
+		}
+		checkTopicHoldsLinesOnce(t, kc, topic, path, lines)
+		t.Logf("summary: %s", lastLine(errs, "kuniq ingest:"))
 	})
 
 	t.Run("down past retry-timeout then from-line", func(t *testing.T) {
