@@ -84,6 +84,9 @@ func (l progressLog) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// maxProblem is how much of the latest error a progress line shows, in characters.
+const maxProblem = 80
+
 // format renders one progress line, for example
 // "ingest: 120000 frames, 238.0 MiB; 41230 frames/s, 81.8 MiB/s; 60% ETA 1m2s" (binary units,
 // as every size kuniq prints).
@@ -109,7 +112,12 @@ func (pp *ProgressPrinter) format(p Progress) string {
 		if p.RetryTimeout > 0 {
 			until = "up to " + p.RetryTimeout.String()
 		}
-		s += fmt.Sprintf("; STALLED %s, retrying %s: %s", p.Stalled.Round(time.Second), until, p.Problem)
+		// The whole error is in the log; a line that wraps cannot be rewritten in place.
+		problem := p.Problem
+		if r := []rune(problem); len(r) > maxProblem {
+			problem = string(r[:maxProblem]) + "…"
+		}
+		s += fmt.Sprintf("; STALLED %s, retrying %s: %s", p.Stalled.Round(time.Second), until, problem)
 	}
 	return s
 }

@@ -151,6 +151,9 @@ func checkTopicHoldsLinesOnce(t *testing.T, kc kafka.Config, topic, source strin
 	}
 }
 
+// recoveredAt finds the time of the log line that says the outage ended.
+var recoveredAt = regexp.MustCompile(`time=(\S+) level=INFO msg="(?:[^"\\]|\\.)*recovered"`)
+
 var resumeHint = regexp.MustCompile(`every line before (\S+) line (\d+) is in .*--from-line (\d+)`)
 
 // TestIntegrationIngestBrokerFaults kills the broker under a running `kuniq ingest` (the input
@@ -225,8 +228,14 @@ func TestIntegrationIngestBrokerFaults(t *testing.T) {
 		if os.Getenv("KUNIQ_TEST_LOG_STDERR") != "" {
 			t.Logf("stderr:\n%s", errs)
 		}
-		t.Logf("ingest of %d lines: killed at %v, broker down %v (kill to ready), done %v after it was ready; %v in all; summary: %s",
-			len(lines), killed.Sub(start).Round(time.Millisecond), up.Sub(killed).Round(time.Millisecond),
+		recovered := "?"
+		if m := recoveredAt.FindStringSubmatch(errs); m != nil {
+			if at, err := time.Parse(time.RFC3339Nano, m[1]); err == nil {
+				recovered = at.Sub(up).Round(time.Millisecond).String()
+			}
+		}
+		t.Logf("ingest of %d lines: killed at %v, broker down %v (kill to ready), writing again %s after it was ready, done %v after; %v in all; summary: %s",
+			len(lines), killed.Sub(start).Round(time.Millisecond), up.Sub(killed).Round(time.Millisecond), recovered,
 			end.Sub(up).Round(time.Millisecond), end.Sub(start).Round(time.Millisecond), lastLine(errs, "kuniq ingest:"))
 	})
 
