@@ -30,8 +30,11 @@
 //     partitions ran ahead, a batch in flight was written). Run with Config.FromLine set to
 //     that line reads each partition back to its last record of these sources (a partition
 //     holds a prefix of its lines, by the order guarantee) and skips every line already there.
-//     This holds while the sources, the keying and the topic's partitions stay the same; a
-//     record found on a partition its key no longer leads to is ErrLayoutChanged.
+//     This holds while the sources, the keying and the topic's partitions stay the same (a
+//     record found on a partition its key no longer leads to is ErrLayoutChanged), and while
+//     nothing of the stopped run is still on its way when the resume reads back: a broker
+//     that appends an old request later (one stalled across the resume, or a batch not yet
+//     replicated up to the high-water mark) can still put one of its batches in twice.
 //   - Run returns only after every record it sent was acknowledged, or it stopped early; a
 //     producer error is returned, wrapped, never swallowed.
 //   - Records carry no event-time timestamp: they are stamped with the send time. Stamping
