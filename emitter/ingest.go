@@ -215,6 +215,8 @@ func (in *Ingest) RunSources(ctx context.Context, srcs ...Source) (Stats, error)
 
 	var have *written
 	if in.cfg.FromLine > 0 {
+		log.Info("resume: lines before from_line are skipped; reading each partition back to its last line of this input",
+			"from_line", in.cfg.FromLine, "topic", in.cfg.Topic)
 		k := keyer{mode: in.cfg.Keying}
 		if have, err = scanWritten(ctx, client, in.cfg.Topic, parts, srcs, &k); err != nil {
 			return Stats{}, fmt.Errorf("ingest: %w", err)

@@ -30,7 +30,7 @@ func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	kf := addKafkaFlags(fs)
 	topic := fs.String("dlq", string(processor.DefaultDeadLetter), "dead-letter topic")
 	show := fs.Int("show", 3, fmt.Sprintf("print this many dead letters of each reason (frames cut to %d characters on a character boundary, non-printables escaped)", showWidth))
-	reasons := fs.String("reason", "", "only dead letters of these reasons, a comma list (syntax,no_uid,bad_uid,no_ts,bad_ts,ts_range,late,ts_jump,null_value,too_large); empty: all")
+	reasons := fs.String("reason", "", "only dead letters of these reasons, a comma list ("+strings.Join(knownReasons, ",")+"); empty: all")
 	since := fs.String("since", "", "only dead letters written since: RFC 3339 (2025-01-02T15:04:05Z), unix seconds, or a duration ago (90m, 36h, 7d); empty: all")
 	reingest := fs.Bool("reingest", false, "produce the matching dead letters' original bytes back into --input, each distinct frame once")
 	input := fs.String("input", string(processor.DefaultInput), "topic --reingest writes to")
@@ -192,7 +192,8 @@ func (s *dlqScan) record(r kafka.Record) error {
 	}
 	rc.letters++
 	pos := framePos{topic: s.topicID(d.Topic), partition: d.Partition, offset: d.Offset}
-	rc.hll.InsertHash(sketch.Hash(fmt.Appendf(s.key[:0], "%d/%d/%d", pos.topic, pos.partition, pos.offset)))
+	s.key = fmt.Appendf(s.key[:0], "%d/%d/%d", pos.topic, pos.partition, pos.offset)
+	rc.hll.InsertHash(sketch.Hash(s.key))
 	if s.seen != nil {
 		if _, dup := s.seen[pos]; dup {
 			return nil // written twice by a retried flush: shown, counted and handled once

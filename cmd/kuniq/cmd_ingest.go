@@ -26,7 +26,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	keying := fs.String("key", d.Keying.String(), "record key: uid (the frame's root uid; a user stays on one partition) or hash (CRC-32C of the line)")
 	retryTimeout := fs.Duration("retry-timeout", d.RetryTimeout, "give up when the broker has not taken a partition's records for this long, naming the line to resume from (0: retry forever)")
 	fromLine := fs.Int("from-line", 0, "resume a stopped ingest at this line of the input (the files joined, 1-based): later lines already in the topic are skipped, none is written twice")
-	maxLine := byteSizeFlag(fs, "max-line-bytes", int64(d.MaxLineBytes), "longest line sent (e.g. 4MiB); longer lines are skipped with a warning and counted")
+	maxLine := byteSizeFlag(fs, "max-line-bytes", int64(d.MaxLineBytes), "longest line sent, a `size` (4MiB, 64KiB, bytes); longer lines are skipped with a warning naming them, and counted")
 	progress := fs.Duration("progress", 2*time.Second, "progress report interval (0: off)")
 	quiet := fs.Bool("quiet", false, "no summary line on stderr")
 	if err := fs.parse(args); err != nil {
