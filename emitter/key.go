@@ -67,3 +67,19 @@ func (k *keyer) appendKey(dst, line []byte) []byte {
 	sum[0], sum[1], sum[2], sum[3] = byte(c>>24), byte(c>>16), byte(c>>8), byte(c)
 	return hex.AppendEncode(dst, sum[:])
 }
+
+// hashPartition is the partition of key among n, as sarama's NewHashPartitioner (and so Goka's
+// emitters) picks it: FNV-1a, signed, made positive. Run computes it itself so that a resume
+// can check a record's partition against its key without a producer.
+func hashPartition(key []byte, n int) int32 {
+	h := uint32(2166136261)
+	for _, c := range key {
+		h ^= uint32(c)
+		h *= 16777619
+	}
+	p := int32(h) % int32(n)
+	if p < 0 {
+		p = -p
+	}
+	return p
+}

@@ -7,9 +7,9 @@ import (
 	"io"
 )
 
-// ErrLineTooLong is returned, wrapped with the line number, when a line is longer than
-// Config.MaxLineBytes: the broker would refuse it as a record, so Run stops before sending it
-// rather than fail somewhere in the middle of a batch.
+// ErrLineTooLong is returned, wrapped with the line's position, for a line longer than
+// Config.MaxLineBytes. Run skips such a line (Stats.TooLong counts them, the log names each)
+// and goes on: the broker would refuse it, and one bad line must not stop an ingest.
 var ErrLineTooLong = errors.New("emitter: line too long")
 
 // lineReader splits a stream into lines without their "\n" (or "\r\n"), skipping blank ones.
@@ -28,20 +28,31 @@ func newLineReader(r io.Reader, max int) *lineReader {
 	return &lineReader{br: bufio.NewReaderSize(r, 1<<20), max: max}
 }
 
-// next returns the next non-blank line, or io.EOF after the last one.
+// next returns the next non-blank line, or io.EOF after the last one. A line longer than max
+// is consumed whole (without holding it) and reported as an error wrapping ErrLineTooLong,
+// with lr.line its number; the next call goes on with the line after it.
 func (lr *lineReader) next() ([]byte, error) {
 	for {
 		b, err := lr.br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
-			// A line longer than the buffer: assemble it, refusing to grow past max.
+			// A line longer than the buffer: assemble it, but stop holding it past max.
 			lr.long = append(lr.long[:0], b...)
+			n := int64(len(b))
 			for errors.Is(err, bufio.ErrBufferFull) {
-				if len(lr.long) > lr.max+2 {
-					lr.line++
-					return nil, fmt.Errorf("line %d: longer than %d bytes: %w", lr.line, lr.max, ErrLineTooLong)
-				}
 				b, err = lr.br.ReadSlice('\n')
-				lr.long = append(lr.long, b...)
+				n += int64(len(b))
+				if len(lr.long) <= lr.max+2 {
+					lr.long = append(lr.long, b...)
+				}
+			}
+			if len(lr.long) > lr.max+2 {
+				lr.read += n
+				lr.line++
+				lr.long = lr.long[:0]
+				if err != nil && !errors.Is(err, io.EOF) {
+					return nil, fmt.Errorf("read line %d: %w", lr.line, err)
+				}
+				return nil, fmt.Errorf("line %d: %d bytes > %d: %w", lr.line, n-eolBytes(b), lr.max, ErrLineTooLong)
 			}
 			b = lr.long
 		}
@@ -68,6 +79,11 @@ func (lr *lineReader) next() ([]byte, error) {
 	}
 }
 
+// eolBytes is the length of the line ending at the end of b: 2 for "\r\n", 1 for "\n", else 0.
+func eolBytes(b []byte) int64 {
+	return int64(len(b) - len(trimEOL(b)))
+}
+
 // trimEOL drops one trailing "\n" and then one "\r".
 func trimEOL(b []byte) []byte {
 	if n := len(b); n > 0 && b[n-1] == '\n' {
@@ -88,22 +104,4 @@ func isBlank(b []byte) bool {
 		}
 	}
 	return true
-}
-
-// slab hands out copies of lines from large shared blocks, so that keeping a record's bytes
-// until its ack costs one allocation per block instead of one per record. A block is freed by
-// the GC once every record carved from it was acknowledged.
-type slab struct {
-	buf  []byte
-	size int
-}
-
-// copy returns a copy of b that stays valid until the GC frees it.
-func (s *slab) copy(b []byte) []byte {
-	if cap(s.buf)-len(s.buf) < len(b) {
-		s.buf = make([]byte, 0, max(s.size, len(b)))
-	}
-	start := len(s.buf)
-	s.buf = append(s.buf, b...)
-	return s.buf[start:len(s.buf):len(s.buf)]
 }

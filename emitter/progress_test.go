@@ -1,6 +1,7 @@
 package emitter
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -84,4 +85,37 @@ func TestProgressPrinter(t *testing.T) {
 			t.Errorf("output = %q, want %q", got, want)
 		}
 	})
+}
+
+// TestProgressPrinterStalled: while the broker takes nothing the line says so, with how long,
+// until when it retries and the error cut short (the log has it whole), not just 0 frames/s;
+// and a log line written meanwhile on a terminal wipes the progress line and draws it again.
+func TestProgressPrinterStalled(t *testing.T) {
+	problem := "produce to frames/0 via broker 1: dial tcp 127.0.0.1:9092: connect: connection refused; " + strings.Repeat("x", 100)
+	p := Progress{Frames: 4600, Bytes: 9 << 20, Elapsed: 30 * time.Second, Stalled: 12 * time.Second, Problem: problem, RetryTimeout: 5 * time.Minute}
+	var sb strings.Builder
+	pp := ProgressPrinter{W: &sb}
+	pp.Update(Progress{Frames: 4600, Bytes: 9 << 20, Elapsed: 29 * time.Second})
+	sb.Reset()
+	pp.Update(p)
+	want := "ingest: 4600 frames, 9.0 MiB; 0 frames/s, 0.0 MiB/s; STALLED 12s, retrying up to 5m0s: " + string([]rune(problem)[:maxProblem]) + "…\n"
+	if got := sb.String(); got != want {
+		t.Errorf("stalled line =\n%q\nwant\n%q", got, want)
+	}
+	p.RetryTimeout = 0
+	sb.Reset()
+	pp.Update(p)
+	if !strings.Contains(sb.String(), "STALLED 12s, retrying forever: ") {
+		t.Errorf("with no retry timeout: %q", sb.String())
+	}
+
+	sb.Reset()
+	tty := ProgressPrinter{W: &sb, TTY: true}
+	tty.Update(Progress{Frames: 10, Elapsed: time.Second})
+	line := sb.String()[1:]
+	sb.Reset()
+	fmt.Fprint(tty.Log(), "WARN broker down\n")
+	if got, want := sb.String(), "\r"+strings.Repeat(" ", len(line))+"\rWARN broker down\n"+line; got != want {
+		t.Errorf("log line on a TTY = %q, want %q", got, want)
+	}
 }
