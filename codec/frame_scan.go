@@ -1,9 +1,9 @@
 package codec
 
 import (
-	"bytes"
 	"encoding/binary"
 	"math/bits"
+	"unicode/utf8"
 )
 
 // The scanner below accepts exactly the grammar of encoding/json's scanner
@@ -33,120 +33,170 @@ const (
 	hi = 0x8080808080808080
 )
 
-// scanRoot scans line as one JSON object, remembering the last root "uid" and
-// "ts" values. On a syntax error it returns the error's offset and a
-// message; what is "" when the line is valid JSON with an object root.
-func (d *FrameDecoder) scanRoot(b []byte) (uid, ts field, off int, what string) {
+// scan scans b as one JSON object, remembering in d.found the last value each of c's paths
+// leads to. On a syntax error it returns the error's offset and a message; what is "" when
+// the line is valid JSON with an object root.
+func (d *FrameDecoder) scan(b []byte, c *frameConfig) (off int, what string) {
+	d.found = [2]field{}
 	i := skipWS(b, 0)
 	if i >= len(b) {
-		return uid, ts, i, errEOF
+		return i, errEOF
 	}
 	if b[i] != '{' {
-		// Any other value is either invalid JSON or not an object: check
-		// which, so the message is honest; both are ErrSyntax.
+		// Any other value is either invalid JSON or not an object: check which, so the
+		// message is honest; both are ErrSyntax.
 		j, ok := d.skipValue(b, i, 0)
 		if !ok {
-			return uid, ts, max(j, i), syntaxWhat(b, j)
+			return max(j, i), syntaxWhat(b, j)
 		}
-		return uid, ts, i, errNotObject
+		return i, errNotObject
 	}
+	j, ok := d.scanObject(b, i, 1, 0, 1<<fieldUID|1<<fieldTS, c)
+	if !ok {
+		if j < 0 {
+			return -1 - j, errDepth
+		}
+		return j, syntaxWhat(b, j)
+	}
+	if j = skipWS(b, j); j != len(b) {
+		return j, errTrailing
+	}
+	return 0, ""
+}
+
+// scanObject scans the object whose '{' is at b[i], at nesting depth depth (1 for the root).
+// act says which fields' paths pass through this object, at their key number lvl: a member
+// whose key is a path's last key is remembered in d.found, and an object under a path's
+// inner key is scanned the same way one level down; everything else is validated and
+// skipped. It returns the index after the object, or the offset of the offending byte and
+// false; when nesting exceeds maxDepth, the offset is -1 - (where the too-deep value starts).
+func (d *FrameDecoder) scanObject(b []byte, i, depth, lvl int, act uint8, c *frameConfig) (int, bool) {
 	i = skipWS(b, i+1)
 	if i < len(b) && b[i] == '}' {
-		i++
-	} else {
-		for {
-			// A key.
-			if i >= len(b) {
-				return uid, ts, i, errEOF
+		return i + 1, true
+	}
+	for {
+		// A key.
+		if i >= len(b) || b[i] != '"' {
+			return i, false
+		}
+		ks := i + 1
+		ke, esc, ok := scanString(b, ks)
+		if !ok {
+			return ke, false
+		}
+		i = skipWS(b, ke+1)
+		if i >= len(b) || b[i] != ':' {
+			return i, false
+		}
+		i = skipWS(b, i+1)
+		if i >= len(b) {
+			return i, false
+		}
+
+		// Its value: a path's last key remembers it, a path's inner key goes into it.
+		var leaf, inner uint8
+		for f := range 2 {
+			if act&(1<<f) == 0 {
+				continue
 			}
-			if b[i] != '"' {
-				return uid, ts, i, errChar
+			p := c.paths[f]
+			if d.keyIs(b[ks:ke], esc, &p[lvl]) {
+				if lvl == len(p)-1 {
+					leaf = uint8(f) + 1
+				} else {
+					inner |= 1 << f
+				}
 			}
-			ks := i + 1
-			ke, ok := scanString(b, ks)
+		}
+		switch ch := b[i]; {
+		case leaf != 0 && ch == '"':
+			e, esc, ok := scanString(b, i+1)
 			if !ok {
-				return uid, ts, ke, syntaxWhat(b, ke)
+				return e, false
 			}
-			i = skipWS(b, ke+1)
-			if i >= len(b) {
-				return uid, ts, i, errEOF
+			var flags uint8
+			if esc {
+				flags = strEsc
 			}
-			if b[i] != ':' {
-				return uid, ts, i, errChar
+			d.found[leaf-1] = field{state: fieldString, flags: flags, start: i + 1, end: e}
+			i = e + 1
+		case leaf != 0 && (ch == '-' || ch-'0' <= 9):
+			e, flags, ok := scanNumber(b, i)
+			if !ok {
+				return e, false
 			}
-			i = skipWS(b, i+1)
-			if i >= len(b) {
-				return uid, ts, i, errEOF
+			d.found[leaf-1] = field{state: fieldNumber, flags: flags, start: i, end: e}
+			i = e
+		case inner != 0 && ch == '{':
+			// A later duplicate of the key replaces the whole object, and with it
+			// anything found inside the earlier one.
+			for f := range 2 {
+				if inner&(1<<f) != 0 {
+					d.found[f] = field{}
+				}
 			}
+			if depth+1 > maxDepth {
+				return -1 - i, false
+			}
+			e, ok := d.scanObject(b, i, depth+1, lvl+1, inner, c)
+			if !ok {
+				return e, false
+			}
+			i = e
+		default:
+			e, ok := d.skipValue(b, i, depth)
+			if !ok {
+				// A too-deep value is reported where it starts.
+				if e < 0 {
+					return -1 - i, false
+				}
+				return e, false
+			}
+			if leaf != 0 {
+				d.found[leaf-1] = field{state: fieldOther, start: i, end: e}
+			}
+			for f := range 2 {
+				if inner&(1<<f) != 0 {
+					d.found[f] = field{} // not an object: the path leads nowhere
+				}
+			}
+			i = e
+		}
 
-			// Its value, remembered if the key is "uid" or "ts". A raw key
-			// of at most 5 bytes is the key itself: no escape shorter than
-			// \uXXXX yields a letter, and invalid UTF-8 would become U+FFFD,
-			// which neither name contains.
-			var dst *field
-			switch n := ke - ks; {
-			case n == 3:
-				if b[ks] == 'u' && b[ks+1] == 'i' && b[ks+2] == 'd' {
-					dst = &uid
-				}
-			case n == 2:
-				if b[ks] == 't' && b[ks+1] == 's' {
-					dst = &ts
-				}
-			case n >= 6 && n <= maxEscapedKey && bytes.IndexByte(b[ks:ke], '\\') >= 0:
-				switch string(appendUnquote(d.key[:0], b[ks:ke])) {
-				case "uid":
-					dst = &uid
-				case "ts":
-					dst = &ts
-				}
-			}
-			switch c := b[i]; {
-			case dst != nil && c == '"':
-				e, ok := scanString(b, i+1)
-				if !ok {
-					return uid, ts, e, syntaxWhat(b, e)
-				}
-				*dst = field{state: fieldString, start: i + 1, end: e}
-				i = e + 1
-			case dst != nil && (c == '-' || c-'0' <= 9):
-				e, flags, ok := scanNumber(b, i)
-				if !ok {
-					return uid, ts, e, syntaxWhat(b, e)
-				}
-				*dst = field{state: fieldNumber, flags: flags, start: i, end: e}
-				i = e
-			default:
-				e, ok := d.skipValue(b, i, 1)
-				if !ok {
-					// A too-deep value is reported where it starts.
-					return uid, ts, max(e, i), syntaxWhat(b, e)
-				}
-				if dst != nil {
-					*dst = field{state: fieldOther, start: i, end: e}
-				}
-				i = e
-			}
+		// A comma and the next key, or the end of the object.
+		i = skipWS(b, i)
+		if i >= len(b) {
+			return i, false
+		}
+		if b[i] == '}' {
+			return i + 1, true
+		}
+		if b[i] != ',' {
+			return i, false
+		}
+		i = skipWS(b, i+1)
+	}
+}
 
-			// A comma and the next key, or the end of the object.
-			i = skipWS(b, i)
-			if i >= len(b) {
-				return uid, ts, i, errEOF
-			}
-			if b[i] == '}' {
-				i++
-				break
-			}
-			if b[i] != ',' {
-				return uid, ts, i, errChar
-			}
-			i = skipWS(b, i+1)
+// keyIs reports whether the raw key (a validated string body; esc when it holds a
+// backslash) decodes to s's key, as encoding/json would decode it.
+func (d *FrameDecoder) keyIs(raw []byte, esc bool, s *segment) bool {
+	if !esc {
+		if len(raw) == len(s.key) && s.literal && string(raw) == s.key {
+			return true
+		}
+		// A raw key without escapes is itself, unless invalid UTF-8 in it becomes U+FFFD.
+		if !s.repl || utf8.Valid(raw) {
+			return false
 		}
 	}
-	if i = skipWS(b, i); i != len(b) {
-		return uid, ts, i, errTrailing
+	// Unescaping turns 1 raw byte into at most 3 (U+FFFD) and 6 into at least 1 (\u0041).
+	if 3*len(raw) < len(s.key) || len(raw) > 6*len(s.key) {
+		return false
 	}
-	return uid, ts, 0, ""
+	d.key = appendUnquote(d.key[:0], raw)
+	return string(d.key) == s.key
 }
 
 // syntaxWhat names the syntax error at offset i of b.
@@ -179,10 +229,12 @@ func skipWS(b []byte, i int) int {
 }
 
 // scanString scans the body of a string whose opening quote is at b[i-1]. It
-// returns the index of the closing quote, or the offset of the offending
-// byte and false. Control characters are rejected and escapes validated;
-// other bytes (invalid UTF-8 included) pass, as in encoding/json.
-func scanString(b []byte, i int) (int, bool) {
+// returns the index of the closing quote and whether the body holds an escape,
+// or the offset of the offending byte and false. Control characters are
+// rejected and escapes validated; other bytes (invalid UTF-8 included) pass,
+// as in encoding/json.
+func scanString(b []byte, i int) (int, bool, bool) {
+	esc := false
 	for {
 		// Eight bytes at a time while none is a quote, a backslash or a
 		// control character. The lowest flagged byte is exact (a borrow only
@@ -201,14 +253,15 @@ func scanString(b []byte, i int) (int, bool) {
 			break
 		}
 		if i >= len(b) {
-			return i, false
+			return i, esc, false
 		}
 		switch c := b[i]; {
 		case c == '"':
-			return i, true
+			return i, esc, true
 		case c == '\\':
+			esc = true
 			if i+1 >= len(b) {
-				return i + 1, false
+				return i + 1, esc, false
 			}
 			switch escapeLen[b[i+1]] {
 			case 2:
@@ -216,15 +269,15 @@ func scanString(b []byte, i int) (int, bool) {
 			case 6:
 				for k := 2; k <= 5; k++ {
 					if i+k >= len(b) || !isHex(b[i+k]) {
-						return i + k, false
+						return i + k, esc, false
 					}
 				}
 				i += 6
 			default:
-				return i + 1, false
+				return i + 1, esc, false
 			}
 		case c < 0x20:
-			return i, false
+			return i, esc, false
 		default:
 			i++
 		}
@@ -344,7 +397,7 @@ func (d *FrameDecoder) skipValue(b []byte, i, depth int) (int, bool) {
 			}
 			continue // to the member's value
 		case '"':
-			e, ok := scanString(b, i+1)
+			e, _, ok := scanString(b, i+1)
 			if !ok {
 				return e, false
 			}
@@ -406,7 +459,7 @@ func (d *FrameDecoder) skipKey(b []byte, i int) (int, bool) {
 	if i >= len(b) || b[i] != '"' {
 		return i, false
 	}
-	e, ok := scanString(b, i+1)
+	e, _, ok := scanString(b, i+1)
 	if !ok {
 		return e, false
 	}

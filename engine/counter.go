@@ -22,6 +22,10 @@ type Config struct {
 	// EarlyEvery > 0 emits provisional (final:false) results of changed open windows at most
 	// once per EarlyEvery of event time; 0 emits finals only.
 	EarlyEvery time.Duration
+	// Frame says where frames keep their uid and ts (the zero value: root "uid" and "ts", in
+	// seconds). The Counter itself gets decoded frames; whoever decodes them (Read, a Kafka
+	// stage) configures its codec.FrameDecoder with this.
+	Frame codec.FrameConfig
 }
 
 // DefaultConfig counts minutes at precision 14 with the default clock and no early results.
@@ -47,6 +51,9 @@ func (c Config) Validate() error {
 	}
 	if c.EarlyEvery < 0 {
 		errs = append(errs, fmt.Errorf("early interval %v < 0", c.EarlyEvery))
+	}
+	if err := c.Frame.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -26,6 +26,8 @@ type ReadConfig struct {
 	// MaxLine is the longest line accepted; a longer one is a dead letter ("syntax"), never a
 	// crash or an unbounded buffer. 0 means 16 MiB.
 	MaxLine int
+	// Frame configures the decoders: where frames keep their uid and ts (Config.Frame).
+	Frame codec.FrameConfig
 }
 
 // ErrLineTooLong is the decoding error of a line longer than ReadConfig.MaxLine.
@@ -50,6 +52,9 @@ func Read(ctx context.Context, r io.Reader, cfg ReadConfig, fn func([]Frame) err
 	maxLine := cfg.MaxLine
 	if maxLine <= 0 {
 		maxLine = 16 << 20
+	}
+	if err := cfg.Frame.Validate(); err != nil {
+		return err
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	jobs := make(chan *chunk, workers)
@@ -124,9 +129,9 @@ func Read(ctx context.Context, r io.Reader, cfg ReadConfig, fn func([]Frame) err
 	})
 	for range workers {
 		g.Go(func() error { // decoders
-			var d codec.FrameDecoder
+			d, _ := codec.NewFrameDecoder(cfg.Frame) // validated above
 			for c := range jobs {
-				c.frames = decodeChunk(&d, c.buf, c.first, maxLine, c.frames[:0])
+				c.frames = decodeChunk(d, c.buf, c.first, maxLine, c.frames[:0])
 				close(c.done)
 			}
 			return nil

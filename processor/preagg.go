@@ -125,6 +125,7 @@ func (p *PreAgg) partitionLocked(id int32) *partition {
 	if pt == nil {
 		pt = &partition{id: id, windows: map[window.Key]*partial{}, first: -1, read: -1, lastFrame: time.Now(), precision: p.cfg.Engine.Precision}
 		pt.src = engine.NewSource(id, p.cfg.Engine.Granularities, p.cfg.Engine.Clock, pt)
+		_ = pt.dec.Configure(p.cfg.Engine.Frame) // Config.Validate checked it
 		p.parts[id] = pt
 	}
 	return pt
