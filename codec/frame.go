@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -88,6 +89,8 @@ type FrameDecoder struct {
 	// key holds an escaped key while it is compared with a path's key. Only raw keys short
 	// enough to unescape to one are unescaped, so it never grows past 18 × the longest key.
 	key []byte
+	// qx is the first pass's list of the line's real quotes.
+	qx quoteIndex
 	// kinds is a bit stack of the open containers below the root, one bit per depth (1 =
 	// object), sized for encoding/json's nesting limit.
 	kinds [maxDepth/64 + 1]uint64
@@ -118,7 +121,7 @@ func (d *FrameDecoder) Configure(c FrameConfig) error {
 // field is what the scan remembers of the last value a path led to.
 type field struct {
 	state      uint8 // fieldMissing, fieldString, fieldNumber, fieldOther
-	flags      uint8 // numInt for numbers, strEsc for strings
+	flags      uint8 // numInt for numbers
 	start, end int   // the value's bytes, without quotes for strings
 }
 
@@ -129,9 +132,6 @@ const (
 	fieldOther
 )
 
-// strEsc flags a string that holds a backslash.
-const strEsc = 2
-
 // Decode decodes one frame from line, which may end in "\n" or "\r\n" (any JSON whitespace
 // around the object is allowed). It validates the whole line; on error the Frame is zero and
 // the error wraps one of the package's sentinels.
@@ -140,8 +140,7 @@ func (d *FrameDecoder) Decode(line []byte) (Frame, error) {
 	if c == nil {
 		c = defaultConfig
 	}
-	off, what := d.scan(line, c)
-	if what != "" {
+	if off, what := d.scan(line, c); what != "" {
 		return Frame{}, fmt.Errorf("decode frame at offset %d: %s: %w", off, what, ErrSyntax)
 	}
 
@@ -151,7 +150,7 @@ func (d *FrameDecoder) Decode(line []byte) (Frame, error) {
 	case fieldMissing:
 		return Frame{}, fmt.Errorf("decode frame: %s: %w", c.names[fieldUID], ErrNoUID)
 	case fieldString:
-		f.UID = d.uidBytes(line[uid.start:uid.end], uid.flags&strEsc != 0)
+		f.UID = d.uidBytes(line[uid.start:uid.end])
 		if len(f.UID) == 0 {
 			return Frame{}, fmt.Errorf("decode frame: %s: empty string: %w", c.names[fieldUID], ErrBadUID)
 		}
@@ -181,7 +180,7 @@ func (d *FrameDecoder) Decode(line []byte) (Frame, error) {
 		f.TS = t
 	case fieldString:
 		digits := line[ts.start:ts.end]
-		if ts.flags&strEsc != 0 {
+		if bytes.IndexByte(digits, '\\') >= 0 {
 			d.tsBuf = appendUnquote(d.tsBuf[:0], digits)
 			digits = d.tsBuf
 		}
@@ -202,8 +201,8 @@ func (d *FrameDecoder) Decode(line []byte) (Frame, error) {
 // uidBytes returns the uid's string value as encoding/json would decode it: the raw bytes
 // themselves when they need no unescaping or repair (the common case, no copy), else the
 // unquoted bytes in d.buf.
-func (d *FrameDecoder) uidBytes(raw []byte, esc bool) []byte {
-	if !esc && utf8.Valid(raw) {
+func (d *FrameDecoder) uidBytes(raw []byte) []byte {
+	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
 		return raw
 	}
 	d.buf = appendUnquote(d.buf[:0], raw)

@@ -12,8 +12,8 @@ import (
 // zero value is kuniq's default: the root keys "uid" and "ts", in unix seconds.
 type FrameConfig struct {
 	// UIDField and TSField are field paths (see ParseField): a root key such as "uid", or a
-	// dotted path into nested objects such as "user.id", always anchored at the root. ""
-	// means "uid" and "ts".
+	// dotted path into nested objects such as "user.id" (at most 16 keys), always anchored
+	// at the root. "" means "uid" and "ts".
 	UIDField, TSField string
 	// TSUnit is what one unit of ts is: time.Second (also the zero value), time.Millisecond,
 	// time.Microsecond or time.Nanosecond. The value is converted to unix seconds (truncated
@@ -47,6 +47,9 @@ func ParseTSUnit(s string) (time.Duration, error) {
 	}
 	return 0, fmt.Errorf("ts unit %q: want s, ms, us or ns", s)
 }
+
+// maxPathKeys is the most keys a field path may have.
+const maxPathKeys = 16
 
 // ParseField splits a field path into the keys it names, from the root down. Keys are
 // separated by dots; a backslash takes the next character literally, so `a\.b` is the one
@@ -100,6 +103,8 @@ type segment struct {
 	literal bool
 	// repl: the key holds U+FFFD, which an invalid UTF-8 byte in a raw key decodes to.
 	repl bool
+	// minEsc and maxEsc bound the length of a raw key with an escape that can decode to key.
+	minEsc, maxEsc int
 }
 
 // frameConfig is a FrameConfig compiled for the scanner.
@@ -113,6 +118,19 @@ type frameConfig struct {
 	names [2]string
 	// maxKey is the longest key of either path, in bytes.
 	maxKey int
+	// levels[lvl][act] filters raw keys at key number lvl of the paths in act (a bit per
+	// field) before they are compared with the paths' keys.
+	levels [][4]keyFilter
+}
+
+// keyFilter tells from a raw key's length (bit min(n, 63)) whether it can be a path's key:
+// exact, when it is the key's length; esc, when an escaped form of that length can decode to
+// it (then only a key holding a backslash can); all, when keys need a full check anyway (a
+// path key holds U+FFFD, which an invalid UTF-8 byte decodes to).
+type keyFilter struct {
+	exact, esc uint64
+	first      [4]uint64 // the first bytes of the keys, a bit each
+	all        bool
 }
 
 // defaultConfig is what the zero FrameDecoder uses.
@@ -133,18 +151,35 @@ func compileConfig(c FrameConfig) (*frameConfig, error) {
 			path = [2]string{DefaultUIDField, DefaultTSField}[f]
 		}
 		keys, err := ParseField(path)
+		if err == nil && len(keys) > maxPathKeys {
+			err = fmt.Errorf("field path %q: more than %d keys", path, maxPathKeys)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s field: %w", [2]string{"uid", "ts"}[f], err)
 		}
 		for _, k := range keys {
-			fc.paths[f] = append(fc.paths[f], segment{
-				key:     k,
-				literal: !strings.ContainsFunc(k, func(r rune) bool { return r == '"' || r == '\\' || r < 0x20 }),
-				repl:    strings.ContainsRune(k, utf8.RuneError),
-			})
+			fc.paths[f] = append(fc.paths[f], newSegment(k))
 			fc.maxKey = max(fc.maxKey, len(k))
 		}
 		fc.names[f] = path
+	}
+	for lvl := 0; lvl < max(len(fc.paths[0]), len(fc.paths[1])); lvl++ {
+		var fs [4]keyFilter
+		for act := range 4 {
+			for f := range 2 {
+				if act&(1<<f) == 0 || lvl >= len(fc.paths[f]) {
+					continue
+				}
+				seg := fc.paths[f][lvl]
+				fs[act].exact |= 1 << min(len(seg.key), 63)
+				fs[act].first[seg.key[0]>>6] |= 1 << (seg.key[0] & 63)
+				for n := seg.minEsc; n <= min(seg.maxEsc, 63); n++ {
+					fs[act].esc |= 1 << n
+				}
+				fs[act].all = fs[act].all || seg.repl
+			}
+		}
+		fc.levels = append(fc.levels, fs)
 	}
 	// One path may not lead through the other's value: the value cannot be both an object
 	// and a uid or ts.
@@ -165,6 +200,28 @@ func compileConfig(c FrameConfig) (*frameConfig, error) {
 		return nil, fmt.Errorf("ts unit %v: want 1s, 1ms, 1µs or 1ns", c.TSUnit)
 	}
 	return fc, nil
+}
+
+func newSegment(k string) segment {
+	s := segment{
+		key:     k,
+		literal: !strings.ContainsFunc(k, func(r rune) bool { return r == '"' || r == '\\' || r < 0x20 }),
+		repl:    strings.ContainsRune(k, utf8.RuneError),
+		maxEsc:  6 * len(k), // every byte as a \uXXXX of its own, at worst
+	}
+	// The shortest raw key with an escape: the key with its cheapest character escaped.
+	s.minEsc = 6 * len(k)
+	for _, r := range k {
+		raw := 6 // \uXXXX
+		switch {
+		case strings.ContainsRune("\"\\/\b\f\n\r\t", r):
+			raw = 2
+		case r > 0xFFFF:
+			raw = 12 // a surrogate pair
+		}
+		s.minEsc = min(s.minEsc, len(k)-utf8.RuneLen(r)+raw)
+	}
+	return s
 }
 
 func samePrefix(a, b []segment) bool {

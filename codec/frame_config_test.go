@@ -77,6 +77,8 @@ func TestFrameConfigValidate(t *testing.T) {
 		{name: "ts inside uid", cfg: FrameConfig{UIDField: "a", TSField: "a.t"}, want: "one contains the other"},
 		{name: "bad uid path", cfg: FrameConfig{UIDField: "a..b"}, want: "uid field"},
 		{name: "bad ts path", cfg: FrameConfig{TSField: "t."}, want: "ts field"},
+		{name: "16 keys", cfg: FrameConfig{UIDField: strings.Repeat("k.", 15) + "uid"}},
+		{name: "17 keys", cfg: FrameConfig{UIDField: strings.Repeat("k.", 16) + "uid"}, want: "more than 16 keys"},
 		{name: "bad unit", cfg: FrameConfig{TSUnit: time.Minute}, want: "ts unit"},
 		{name: "negative unit", cfg: FrameConfig{TSUnit: -time.Second}, want: "ts unit"},
 	}

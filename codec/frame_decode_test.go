@@ -414,7 +414,7 @@ func TestDecodeSyntaxDetail(t *testing.T) {
 		{`{"uid":"u","ts":1,"a":[1}`, "offset 24: invalid character"},
 		{`{"uid":"u`, "offset 9: unexpected end of input"},
 		{`[1]`, "offset 0: root is not an object"},
-		{`{"a":` + strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth) + `}`, "offset 5: exceeded max depth"},
+		{`{"a":` + strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth) + `}`, "offset 10004: exceeded max depth"}, // the 10000th '[' is depth 10001,
 	}
 	var d FrameDecoder
 	for _, tt := range tests {

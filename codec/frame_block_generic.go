@@ -1,0 +1,4 @@
+package codec
+
+// classifyBlock is the block scan: the portable one.
+func classifyBlock(p *[64]byte) (quote, back uint64, ctrl bool) { return classifyBlockSWAR(p) }
