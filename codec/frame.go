@@ -91,6 +91,10 @@ type FrameDecoder struct {
 	key []byte
 	// qx is the first pass's list of the line's real quotes.
 	qx quoteIndex
+	// fast is the structural scanner's scratch space (frame_fast_simd.go; empty in a
+	// build without it).
+	//lint:ignore U1000 used by the GOEXPERIMENT=simd build only
+	fast fastScratch
 	// kinds is a bit stack of the open containers below the root, one bit per depth (1 =
 	// object), sized for encoding/json's nesting limit.
 	kinds [maxDepth/64 + 1]uint64
@@ -140,8 +144,12 @@ func (d *FrameDecoder) Decode(line []byte) (Frame, error) {
 	if c == nil {
 		c = defaultConfig
 	}
-	if off, what := d.scan(line, c); what != "" {
-		return Frame{}, fmt.Errorf("decode frame at offset %d: %s: %w", off, what, ErrSyntax)
+	if !c.rootOnly || !d.scanFast(line, c) {
+		// The general scanner: for nested paths, for a CPU or build without the structural
+		// scanner, and for every line that one rejects (it also tells what is wrong).
+		if off, what := d.scan(line, c); what != "" {
+			return Frame{}, fmt.Errorf("decode frame at offset %d: %s: %w", off, what, ErrSyntax)
+		}
 	}
 
 	var f Frame

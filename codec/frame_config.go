@@ -118,6 +118,8 @@ type frameConfig struct {
 	names [2]string
 	// maxKey is the longest key of either path, in bytes.
 	maxKey int
+	// rootOnly: both fields are root keys, which the structural scanner handles.
+	rootOnly bool
 	// levels[lvl][act] filters raw keys at key number lvl of the paths in act (a bit per
 	// field) before they are compared with the paths' keys.
 	levels [][4]keyFilter
@@ -181,6 +183,7 @@ func compileConfig(c FrameConfig) (*frameConfig, error) {
 		}
 		fc.levels = append(fc.levels, fs)
 	}
+	fc.rootOnly = len(fc.paths[fieldUID]) == 1 && len(fc.paths[fieldTS]) == 1
 	// One path may not lead through the other's value: the value cannot be both an object
 	// and a uid or ts.
 	u, t := fc.paths[fieldUID], fc.paths[fieldTS]
