@@ -35,8 +35,8 @@ var ErrLineTooLong = fmt.Errorf("%w: line too long", codec.ErrSyntax)
 
 type chunk struct {
 	buf    []byte
-	first  int64 // line number of the chunk's first line
-	frames []Frame
+	lines  int64   // lines in the chunk, counted by its decoder
+	frames []Frame // Offset relative to the chunk's first line (0) until handed on
 	done   chan struct{}
 }
 
@@ -71,7 +71,6 @@ func Read(ctx context.Context, r io.Reader, cfg ReadConfig, fn func([]Frame) err
 		defer close(jobs)
 		defer close(ordered)
 		var carry []byte
-		line := int64(1)
 		for eof := false; !eof; {
 			var c *chunk
 			select {
@@ -108,11 +107,6 @@ func Read(ctx context.Context, r io.Reader, cfg ReadConfig, fn func([]Frame) err
 					// of the line follows as the next "line" (also not JSON).
 				}
 			}
-			c.first = line
-			line += int64(bytes.Count(c.buf, []byte{'\n'}))
-			if n := len(c.buf); n > 0 && c.buf[n-1] != '\n' {
-				line++
-			}
 			c.done = make(chan struct{})
 			select {
 			case ordered <- c:
@@ -131,19 +125,26 @@ func Read(ctx context.Context, r io.Reader, cfg ReadConfig, fn func([]Frame) err
 		g.Go(func() error { // decoders
 			d, _ := codec.NewFrameDecoder(cfg.Frame) // validated above
 			for c := range jobs {
-				c.frames = decodeChunk(d, c.buf, c.first, maxLine, c.frames[:0])
+				c.frames, c.lines = decodeChunk(d, c.buf, maxLine, c.frames[:0])
 				close(c.done)
 			}
 			return nil
 		})
 	}
 	g.Go(func() error { // the caller's side: batches in input order
+		line := int64(1) // of the next chunk's first line
 		for c := range ordered {
 			select {
 			case <-c.done:
 			case <-ctx.Done():
 				return ctx.Err()
 			}
+			// Line numbers are counted here, in order, rather than by the reader, so the
+			// one goroutine that cannot run in parallel does not scan every byte again.
+			for i := range c.frames {
+				c.frames[i].Offset += line
+			}
+			line += c.lines
 			if err := fn(c.frames); err != nil {
 				return err
 			}
@@ -154,7 +155,10 @@ func Read(ctx context.Context, r io.Reader, cfg ReadConfig, fn func([]Frame) err
 	return g.Wait()
 }
 
-func decodeChunk(d *codec.FrameDecoder, buf []byte, line int64, maxLine int, dst []Frame) []Frame {
+// decodeChunk decodes the lines of buf, numbering them from 0, and returns the frames and
+// how many lines (empty ones included) buf holds.
+func decodeChunk(d *codec.FrameDecoder, buf []byte, maxLine int, dst []Frame) ([]Frame, int64) {
+	var line int64
 	for len(buf) > 0 {
 		end := bytes.IndexByte(buf, '\n')
 		var l []byte
@@ -174,5 +178,5 @@ func decodeChunk(d *codec.FrameDecoder, buf []byte, line int64, maxLine int, dst
 		}
 		line++
 	}
-	return dst
+	return dst, line
 }
