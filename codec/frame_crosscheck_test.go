@@ -61,7 +61,7 @@ func TestDecodeCorruptSampleMatchesReference(t *testing.T) {
 // numeric uids and string timestamps, random whitespace, whole and corrupted.
 func TestDecodeGeneratedMatchesReference(t *testing.T) {
 	n := 20000
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		n = 2000
 	}
 	for _, cfg := range fuzzConfigs {

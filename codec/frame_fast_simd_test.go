@@ -83,7 +83,11 @@ func TestFastMatchesGeneral(t *testing.T) {
 			continue
 		}
 		g := newFrameGen(rng, cfg)
-		for range 20000 {
+		n := 20000
+		if testing.Short() || raceEnabled {
+			n = 2000
+		}
+		for range n {
 			line := g.frame()
 			if rng.IntN(3) == 0 {
 				line = mutate(rng, line)
