@@ -24,16 +24,19 @@ var (
 	// malformed JSON, a corrupt or truncated tail, trailing data, an empty
 	// line, a root that is not an object, or nesting deeper than 10000.
 	ErrSyntax = errors.New("frame: syntax error")
-	// ErrNoUID is returned when the root object has no "uid" key.
+	// ErrNoUID is returned when the uid field's path leads to no value: a key on
+	// the way is missing, or a value on the way is not an object.
 	ErrNoUID = errors.New("frame: no uid")
-	// ErrBadUID is returned when the last root "uid" is not a string or is
-	// the empty string.
+	// ErrBadUID is returned when the uid is neither a non-empty string nor an
+	// integer (a number without fraction or exponent).
 	ErrBadUID = errors.New("frame: bad uid")
-	// ErrNoTS is returned when the root object has no "ts" key.
+	// ErrNoTS is returned when the ts field's path leads to no value, as for
+	// ErrNoUID.
 	ErrNoTS = errors.New("frame: no ts")
-	// ErrBadTS is returned when the last root "ts" is not a JSON number.
+	// ErrBadTS is returned when the ts is neither a JSON number nor a string of
+	// ASCII digits.
 	ErrBadTS = errors.New("frame: bad ts")
-	// ErrTSRange is returned when the last root "ts" is a number whose value,
+	// ErrTSRange is returned when the ts, converted to unix seconds and
 	// truncated toward zero, is outside [MinTS, MaxTS] (overflow included).
 	ErrTSRange = errors.New("frame: ts out of range")
 	// ErrNullValue is the error of a Kafka record without a value (a tombstone): the
@@ -72,36 +75,63 @@ func Reason(err error) string {
 	}
 }
 
-// Frame is what kuniq needs of one frame. UID aliases the input line or the
-// decoder's scratch buffer and is valid only until the next Decode call (and
-// only as long as the line is not modified): copy it to keep it.
+// Frame is what kuniq needs of one frame. UID aliases the input line or the decoder's scratch
+// buffer and is valid only until the next Decode call (and only as long as the line is not
+// modified): copy it to keep it.
 type Frame struct {
+	// TS is the frame's time in unix seconds, whatever unit the frame counts in.
 	TS  int64
 	UID []byte
 }
 
-// FrameDecoder decodes frames; see the package doc for the exact contract.
-// The zero value is ready to use. A FrameDecoder is not safe for concurrent
-// use: give each goroutine its own, since its scratch space is what makes
-// Decode allocation-free.
+// FrameDecoder decodes frames; see the package doc for the exact contract. The zero value is
+// ready to use with the default FrameConfig; NewFrameDecoder or Configure set another. A
+// FrameDecoder is not safe for concurrent use: give each goroutine its own, since its scratch
+// space is what makes Decode allocation-free.
 type FrameDecoder struct {
-	// buf holds the uid when it had to be unescaped or repaired; it grows to
-	// the longest such uid seen and is then reused.
-	buf []byte
-	// key holds an escaped root key while it is compared with "uid"/"ts".
-	// Only keys whose raw form is short enough to unescape to either are
-	// unescaped, so it never grows.
-	key [maxEscapedKey * 3]byte
-	// kinds is a bit stack of the open containers below the root, one bit
-	// per depth (1 = object), sized for encoding/json's nesting limit.
+	cfg *frameConfig // nil: defaultConfig
+	// found is what the scan remembers of the last value each path led to.
+	found [2]field
+	// buf holds the uid when it had to be unescaped or repaired, and tsBuf a string ts that
+	// had to be unescaped; they grow to the longest such value seen and are then reused.
+	buf, tsBuf []byte
+	// key holds an escaped key while it is compared with a path's key. Only raw keys short
+	// enough to unescape to one are unescaped, so it never grows past 18 × the longest key.
+	key []byte
+	// qx is the first pass's list of the line's real quotes.
+	qx quoteIndex
+	// fast is the structural scanner's scratch space (frame_fast_simd.go; empty in a
+	// build without it).
+	//lint:ignore U1000 used by the GOEXPERIMENT=simd build only
+	fast fastScratch
+	// kinds is a bit stack of the open containers below the root, one bit per depth (1 =
+	// object), sized for encoding/json's nesting limit.
 	kinds [maxDepth/64 + 1]uint64
 }
 
-// maxEscapedKey is the longest raw key that can unescape to "uid": three
-// \uXXXX escapes.
-const maxEscapedKey = 3 * 6
+// NewFrameDecoder returns a decoder for frames laid out as c says.
+func NewFrameDecoder(c FrameConfig) (*FrameDecoder, error) {
+	d := &FrameDecoder{}
+	if err := d.Configure(c); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
 
-// field is what the root scan remembers of the last "uid" or "ts" value.
+// Configure makes d decode frames laid out as c says. On error d is unchanged.
+func (d *FrameDecoder) Configure(c FrameConfig) error {
+	fc, err := compileConfig(c)
+	if err != nil {
+		return err
+	}
+	d.cfg = fc
+	if n := 18 * fc.maxKey; cap(d.key) < n {
+		d.key = make([]byte, 0, n)
+	}
+	return nil
+}
+
+// field is what the scan remembers of the last value a path led to.
 type field struct {
 	state      uint8 // fieldMissing, fieldString, fieldNumber, fieldOther
 	flags      uint8 // numInt for numbers
@@ -115,47 +145,79 @@ const (
 	fieldOther
 )
 
-// Decode decodes one frame from line, which may end in "\n" or "\r\n" (any
-// JSON whitespace around the object is allowed). It validates the whole
-// line; on error the Frame is zero and the error wraps one of the package's
-// sentinels.
+// Decode decodes one frame from line, which may end in "\n" or "\r\n" (any JSON whitespace
+// around the object is allowed). It validates the whole line; on error the Frame is zero and
+// the error wraps one of the package's sentinels.
 func (d *FrameDecoder) Decode(line []byte) (Frame, error) {
-	uid, ts, off, what := d.scanRoot(line)
-	if what != "" {
-		return Frame{}, fmt.Errorf("decode frame at offset %d: %s: %w", off, what, ErrSyntax)
+	c := d.cfg
+	if c == nil {
+		c = defaultConfig
+	}
+	if !c.rootOnly || !d.scanFast(line, c) {
+		// The general scanner: for nested paths, for a CPU or build without the structural
+		// scanner, and for every line that one rejects (it also tells what is wrong).
+		if off, what := d.scan(line, c); what != "" {
+			return Frame{}, fmt.Errorf("decode frame at offset %d: %s: %w", off, what, ErrSyntax)
+		}
 	}
 
 	var f Frame
+	uid := d.found[fieldUID]
 	switch uid.state {
 	case fieldMissing:
-		return Frame{}, fmt.Errorf("decode frame: %w", ErrNoUID)
+		return Frame{}, fmt.Errorf("decode frame: %s: %w", c.names[fieldUID], ErrNoUID)
 	case fieldString:
 		f.UID = d.uidBytes(line[uid.start:uid.end])
 		if len(f.UID) == 0 {
-			return Frame{}, fmt.Errorf("decode frame: empty string: %w", ErrBadUID)
+			return Frame{}, fmt.Errorf("decode frame: %s: empty string: %w", c.names[fieldUID], ErrBadUID)
+		}
+	case fieldNumber:
+		if uid.flags&numInt == 0 {
+			return Frame{}, fmt.Errorf("decode frame at offset %d: %s: number %.40q is not an integer: %w", uid.start, c.names[fieldUID], line[uid.start:uid.end], ErrBadUID)
+		}
+		// An integer counts as its decimal text, which JSON makes canonical (no leading
+		// zeros, no plus sign) except for minus zero.
+		f.UID = line[uid.start:uid.end]
+		if len(f.UID) == 2 && f.UID[0] == '-' && f.UID[1] == '0' {
+			f.UID = f.UID[1:]
 		}
 	default:
-		return Frame{}, fmt.Errorf("decode frame at offset %d: not a string: %w", uid.start, ErrBadUID)
+		return Frame{}, fmt.Errorf("decode frame at offset %d: %s: not a string or a number: %w", uid.start, c.names[fieldUID], ErrBadUID)
 	}
 
+	ts := d.found[fieldTS]
 	switch ts.state {
 	case fieldMissing:
-		return Frame{}, fmt.Errorf("decode frame: %w", ErrNoTS)
+		return Frame{}, fmt.Errorf("decode frame: %s: %w", c.names[fieldTS], ErrNoTS)
 	case fieldNumber:
-		t, ok := parseTS(line[ts.start:ts.end], ts.flags&numInt != 0)
+		t, ok := parseTS(line[ts.start:ts.end], ts.flags&numInt != 0, c)
 		if !ok {
-			return Frame{}, fmt.Errorf("decode frame: ts %.40q: %w", line[ts.start:ts.end], ErrTSRange)
+			return Frame{}, fmt.Errorf("decode frame: %s %.40q: %w", c.names[fieldTS], line[ts.start:ts.end], ErrTSRange)
+		}
+		f.TS = t
+	case fieldString:
+		digits := line[ts.start:ts.end]
+		if bytes.IndexByte(digits, '\\') >= 0 {
+			d.tsBuf = appendUnquote(d.tsBuf[:0], digits)
+			digits = d.tsBuf
+		}
+		if !allDigits(digits) {
+			return Frame{}, fmt.Errorf("decode frame at offset %d: %s: string %.40q is not all digits: %w", ts.start, c.names[fieldTS], digits, ErrBadTS)
+		}
+		t, ok := parseDigits(digits, c.drop)
+		if !ok {
+			return Frame{}, fmt.Errorf("decode frame: %s %.40q: %w", c.names[fieldTS], digits, ErrTSRange)
 		}
 		f.TS = t
 	default:
-		return Frame{}, fmt.Errorf("decode frame at offset %d: not a number: %w", ts.start, ErrBadTS)
+		return Frame{}, fmt.Errorf("decode frame at offset %d: %s: not a number or a string of digits: %w", ts.start, c.names[fieldTS], ErrBadTS)
 	}
 	return f, nil
 }
 
-// uidBytes returns the uid's string value as encoding/json would decode it:
-// the raw bytes themselves when they need no unescaping or repair (the
-// common case, no copy), else the unquoted bytes in d.buf.
+// uidBytes returns the uid's string value as encoding/json would decode it: the raw bytes
+// themselves when they need no unescaping or repair (the common case, no copy), else the
+// unquoted bytes in d.buf.
 func (d *FrameDecoder) uidBytes(raw []byte) []byte {
 	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
 		return raw
@@ -164,40 +226,64 @@ func (d *FrameDecoder) uidBytes(raw []byte) []byte {
 	return d.buf
 }
 
-// parseTS turns a validated JSON number into a ts, reporting false when it is
-// out of range. Integers are parsed exactly; other numbers go through
-// strconv.ParseFloat and are truncated toward zero.
-func parseTS(num []byte, isInt bool) (int64, bool) {
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if c-'0' > 9 {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+// parseTS turns a validated JSON number in c's unit into unix seconds, reporting false when
+// they are out of range. Integers are converted exactly (dropping the unit's last digits
+// truncates toward zero); other numbers go through strconv.ParseFloat, are divided by the
+// unit and truncated toward zero.
+func parseTS(num []byte, isInt bool, c *frameConfig) (int64, bool) {
 	if isInt {
 		neg := num[0] == '-'
 		if neg {
 			num = num[1:]
 		}
-		// JSON integers have no leading zeros, so more digits than MaxTS has
-		// mean out of range; this also keeps the sum below from overflowing.
-		if len(num) > 12 {
-			return 0, false
-		}
-		var v int64
-		for _, c := range num {
-			v = v*10 + int64(c-'0')
-		}
-		if neg && v != 0 || v > MaxTS {
+		v, ok := parseDigits(num, c.drop)
+		if !ok || neg && v != 0 {
 			return 0, false
 		}
 		return v, true
 	}
-	// string(num) does not allocate for short numbers: ParseFloat does not
-	// keep its argument, so the conversion may live on the stack.
+	// string(num) does not allocate for short numbers: ParseFloat does not keep its
+	// argument, so the conversion may live on the stack.
 	f, err := strconv.ParseFloat(string(num), 64)
 	if err != nil {
-		// The number is valid JSON, so the only error is ErrRange: overflow
-		// to ±Inf, which is out of range either way.
+		// The number is valid JSON, so the only error is ErrRange: overflow to ±Inf, which
+		// is out of range either way.
 		return 0, false
 	}
-	f = math.Trunc(f)
+	f = math.Trunc(f / c.scale)
 	if !(f >= float64(MinTS) && f <= float64(MaxTS)) {
 		return 0, false
 	}
 	return int64(f), true
+}
+
+// parseDigits returns the value of the decimal digits in b with the last drop of them cut
+// off (a ts in its unit, truncated to seconds), reporting false when it exceeds MaxTS.
+func parseDigits(b []byte, drop int) (int64, bool) {
+	for len(b) > 1 && b[0] == '0' {
+		b = b[1:]
+	}
+	if len(b) <= drop {
+		return 0, true
+	}
+	b = b[:len(b)-drop]
+	// MaxTS has 12 digits, so more mean out of range; this also keeps the sum below from
+	// overflowing.
+	if len(b) > 12 {
+		return 0, false
+	}
+	var v int64
+	for _, c := range b {
+		v = v*10 + int64(c-'0')
+	}
+	return v, v <= MaxTS
 }

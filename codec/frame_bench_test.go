@@ -9,7 +9,8 @@ import (
 
 // BenchmarkDecodeFrame decodes the 1,000 challenge frames round-robin, one
 // frame per op (so ns/op is ns/frame and MB/s is real frame bytes), with our
-// decoder and two baselines. The baselines do less: neither checks that the
+// decoder, our decoder as it was before issue 11 (frame_before_test.go), and
+// two baselines. The baselines do less: neither checks that the
 // uid and ts come from the root object's last keys the way our contract
 // needs (encoding/json even matches "UID" case-insensitively), and fastjson
 // accepts some inputs encoding/json rejects.
@@ -30,6 +31,20 @@ func BenchmarkDecodeFrame(b *testing.B) {
 		i := 0
 		for b.Loop() {
 			f, err := d.Decode(lines[i%len(lines)])
+			if err != nil || f.TS == 0 {
+				b.Fatalf("Decode: %v", err)
+			}
+			i++
+		}
+	})
+
+	b.Run("before", func(b *testing.B) {
+		var d FrameDecoderV0
+		b.SetBytes(avg)
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			f, err := d.DecodeV0(lines[i%len(lines)])
 			if err != nil || f.TS == 0 {
 				b.Fatalf("Decode: %v", err)
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // decodeCase is one table case; wantErr nil means the frame is valid.
@@ -14,6 +15,7 @@ type decodeCase struct {
 	wantTS  int64
 	wantUID string
 	wantErr error
+	cfg     FrameConfig // the zero value: root "uid" and "ts" in seconds
 }
 
 // decodeCases covers the contract rule by rule. They double as fuzz seeds.
@@ -35,11 +37,13 @@ var decodeCases = []decodeCase{
 	// Duplicate root keys: the last wins, whatever its type.
 	{name: "dup uid last wins", line: `{"uid":"first","ts":1,"uid":"last"}`, wantTS: 1, wantUID: "last"},
 	{name: "dup ts last wins", line: `{"ts":1,"uid":"u","ts":2}`, wantTS: 2, wantUID: "u"},
-	{name: "dup uid last wrong type", line: `{"uid":"good","ts":1,"uid":1}`, wantErr: ErrBadUID},
+	{name: "dup uid last wrong type", line: `{"uid":"good","ts":1,"uid":1.5}`, wantErr: ErrBadUID},
+	{name: "dup uid last number", line: `{"uid":"good","ts":1,"uid":7}`, wantTS: 1, wantUID: "7"},
 	{name: "dup uid last null", line: `{"uid":"good","ts":1,"uid":null}`, wantErr: ErrBadUID},
 	{name: "dup uid last empty", line: `{"uid":"good","ts":1,"uid":""}`, wantErr: ErrBadUID},
 	{name: "dup uid bad then good", line: `{"uid":[1],"ts":1,"uid":"good"}`, wantTS: 1, wantUID: "good"},
-	{name: "dup ts last wrong type", line: `{"ts":1,"uid":"u","ts":"1"}`, wantErr: ErrBadTS},
+	{name: "dup ts last wrong type", line: `{"ts":1,"uid":"u","ts":"x"}`, wantErr: ErrBadTS},
+	{name: "dup ts last string", line: `{"ts":1,"uid":"u","ts":"2"}`, wantTS: 2, wantUID: "u"},
 	{name: "dup ts last out of range", line: `{"ts":1,"uid":"u","ts":-1}`, wantErr: ErrTSRange},
 	{name: "dup ts bad then good", line: `{"ts":{},"uid":"u","ts":3}`, wantTS: 3, wantUID: "u"},
 	{name: "dup uid escaped then plain", line: `{"uid":"a\nb","uid":"plain","ts":1}`, wantTS: 1, wantUID: "plain"},
@@ -163,7 +167,23 @@ var decodeCases = []decodeCase{
 	{name: "ts float overflow", line: `{"uid":"u","ts":1e400}`, wantErr: ErrTSRange},
 	{name: "ts float underflow", line: `{"uid":"u","ts":1e-400}`, wantTS: 0, wantUID: "u"},
 	{name: "ts long fraction", line: `{"uid":"u","ts":1468244384.0000000000000000000000000000000000001}`, wantTS: 1468244384, wantUID: "u"},
-	{name: "ts string", line: `{"uid":"u","ts":"1468244384"}`, wantErr: ErrBadTS},
+	{name: "ts string", line: `{"uid":"u","ts":"1468244384"}`, wantTS: 1468244384, wantUID: "u"},
+	{name: "ts string zero", line: `{"uid":"u","ts":"0"}`, wantTS: 0, wantUID: "u"},
+	{name: "ts string leading zeros", line: `{"uid":"u","ts":"0001468244384"}`, wantTS: 1468244384, wantUID: "u"},
+	{name: "ts string many leading zeros", line: `{"uid":"u","ts":"` + strings.Repeat("0", 40) + `7"}`, wantTS: 7, wantUID: "u"},
+	{name: "ts string max", line: `{"uid":"u","ts":"253402300799"}`, wantTS: MaxTS, wantUID: "u"},
+	{name: "ts string max+1", line: `{"uid":"u","ts":"253402300800"}`, wantErr: ErrTSRange},
+	{name: "ts string huge", line: `{"uid":"u","ts":"99999999999999999999999"}`, wantErr: ErrTSRange},
+	{name: "ts string escaped digits", line: `{"uid":"u","ts":"\u0031468244384"}`, wantTS: 1468244384, wantUID: "u"},
+	{name: "ts string empty", line: `{"uid":"u","ts":""}`, wantErr: ErrBadTS},
+	{name: "ts string negative", line: `{"uid":"u","ts":"-1"}`, wantErr: ErrBadTS},
+	{name: "ts string plus", line: `{"uid":"u","ts":"+1"}`, wantErr: ErrBadTS},
+	{name: "ts string space", line: `{"uid":"u","ts":" 1468244384"}`, wantErr: ErrBadTS},
+	{name: "ts string fraction", line: `{"uid":"u","ts":"1468244384.5"}`, wantErr: ErrBadTS},
+	{name: "ts string exponent", line: `{"uid":"u","ts":"1e9"}`, wantErr: ErrBadTS},
+	{name: "ts string escaped newline", line: `{"uid":"u","ts":"1\n"}`, wantErr: ErrBadTS},
+	{name: "ts string non-ASCII digits", line: `{"uid":"u","ts":"١٤٦٨"}`, wantErr: ErrBadTS},
+	{name: "ts string ms in seconds", line: `{"uid":"u","ts":"1468244384000"}`, wantErr: ErrTSRange},
 	{name: "ts null", line: `{"uid":"u","ts":null}`, wantErr: ErrBadTS},
 	{name: "ts bool", line: `{"uid":"u","ts":true}`, wantErr: ErrBadTS},
 	{name: "ts array", line: `{"uid":"u","ts":[1]}`, wantErr: ErrBadTS},
@@ -172,22 +192,109 @@ var decodeCases = []decodeCase{
 
 	// uid rejections, and their precedence over ts.
 	{name: "no uid", line: `{"ts":1}`, wantErr: ErrNoUID},
-	{name: "uid number", line: `{"uid":123,"ts":1}`, wantErr: ErrBadUID},
+	{name: "uid number", line: `{"uid":123,"ts":1}`, wantTS: 1, wantUID: "123"},
+	{name: "uid zero", line: `{"uid":0,"ts":1}`, wantTS: 1, wantUID: "0"},
+	{name: "uid minus zero", line: `{"uid":-0,"ts":1}`, wantTS: 1, wantUID: "0"},
+	{name: "uid negative", line: `{"uid":-42,"ts":1}`, wantTS: 1, wantUID: "-42"},
+	{name: "uid huge integer", line: `{"uid":123456789012345678901234567890,"ts":1}`, wantTS: 1, wantUID: "123456789012345678901234567890"},
+	{name: "uid fraction", line: `{"uid":1.5,"ts":1}`, wantErr: ErrBadUID},
+	{name: "uid integral fraction", line: `{"uid":42.0,"ts":1}`, wantErr: ErrBadUID},
+	{name: "uid exponent", line: `{"uid":1e3,"ts":1}`, wantErr: ErrBadUID},
 	{name: "uid null", line: `{"uid":null,"ts":1}`, wantErr: ErrBadUID},
 	{name: "uid bool", line: `{"uid":true,"ts":1}`, wantErr: ErrBadUID},
 	{name: "uid object", line: `{"uid":{"uid":"x"},"ts":1}`, wantErr: ErrBadUID},
 	{name: "uid array", line: `{"uid":["x"],"ts":1}`, wantErr: ErrBadUID},
 	{name: "uid empty", line: `{"uid":"","ts":1}`, wantErr: ErrBadUID},
 	{name: "no uid beats no ts", line: `{"a":1}`, wantErr: ErrNoUID},
-	{name: "bad uid beats bad ts", line: `{"uid":1,"ts":"x"}`, wantErr: ErrBadUID},
-	{name: "bad uid beats ts range", line: `{"uid":1,"ts":-5}`, wantErr: ErrBadUID},
+	{name: "bad uid beats bad ts", line: `{"uid":true,"ts":"x"}`, wantErr: ErrBadUID},
+	{name: "bad uid beats ts range", line: `{"uid":1.5,"ts":-5}`, wantErr: ErrBadUID},
+	{name: "number uid then bad ts", line: `{"uid":1,"ts":"x"}`, wantErr: ErrBadTS},
 	{name: "no ts beats nothing", line: `{"uid":"u","x":"ts"}`, wantErr: ErrNoTS},
+
+	// ts units: converted to seconds and truncated toward zero, then range-checked.
+	{name: "ms", cfg: ms, line: `{"uid":"a","ts":1468244384000}`, wantTS: 1468244384, wantUID: "a"},
+	{name: "ms truncates", cfg: ms, line: `{"uid":"a","ts":1468244384999}`, wantTS: 1468244384, wantUID: "a"},
+	{name: "ms string", cfg: ms, line: `{"uid":"a","ts":"1468244384123"}`, wantTS: 1468244384, wantUID: "a"},
+	{name: "ms below a second", cfg: ms, line: `{"uid":"a","ts":999}`, wantTS: 0, wantUID: "a"},
+	{name: "ms string below a second", cfg: ms, line: `{"uid":"a","ts":"7"}`, wantTS: 0, wantUID: "a"},
+	{name: "ms small negative truncates to 0", cfg: ms, line: `{"uid":"a","ts":-999}`, wantTS: 0, wantUID: "a"},
+	{name: "ms negative", cfg: ms, line: `{"uid":"a","ts":-1000}`, wantErr: ErrTSRange},
+	{name: "ms fraction", cfg: ms, line: `{"uid":"a","ts":1468244384000.5}`, wantTS: 1468244384, wantUID: "a"},
+	{name: "ms exponent", cfg: ms, line: `{"uid":"a","ts":1.468244384e12}`, wantTS: 1468244384, wantUID: "a"},
+	{name: "ms max", cfg: ms, line: `{"uid":"a","ts":253402300799999}`, wantTS: MaxTS, wantUID: "a"},
+	{name: "ms max+1", cfg: ms, line: `{"uid":"a","ts":253402300800000}`, wantErr: ErrTSRange},
+	{name: "ms seconds value", cfg: ms, line: `{"uid":"a","ts":1468244384}`, wantTS: 1468244, wantUID: "a"},
+	{name: "seconds ms value", line: `{"uid":"a","ts":1468244384000}`, wantErr: ErrTSRange},
+	{name: "us", cfg: us, line: `{"uid":"a","ts":1468244384000001}`, wantTS: 1468244384, wantUID: "a"},
+	{name: "us string", cfg: us, line: `{"uid":"a","ts":"1468244384999999"}`, wantTS: 1468244384, wantUID: "a"},
+	{name: "ns", cfg: ns, line: `{"uid":"a","ts":1468244384123456789}`, wantTS: 1468244384, wantUID: "a"},
+	{name: "ns beyond int64", cfg: ns, line: `{"uid":"a","ts":100000000000000000000}`, wantTS: 100000000000, wantUID: "a"},
+	{name: "ns max", cfg: ns, line: `{"uid":"a","ts":"253402300799999999999"}`, wantTS: MaxTS, wantUID: "a"},
+	{name: "ns max+1", cfg: ns, line: `{"uid":"a","ts":253402300800000000000}`, wantErr: ErrTSRange},
+	{name: "ns exponent", cfg: ns, line: `{"uid":"a","ts":1.468244384e18}`, wantTS: 1468244384, wantUID: "a"},
+	{name: "ns float overflow", cfg: ns, line: `{"uid":"a","ts":1e400}`, wantErr: ErrTSRange},
+	{name: "ns bad ts", cfg: ns, line: `{"uid":"a","ts":"1.5"}`, wantErr: ErrBadTS},
+
+	// Field paths: anchored at the root, the last duplicate wins at every level.
+	{name: "path", cfg: userID, line: `{"user":{"id":"a"},"ts":1}`, wantTS: 1, wantUID: "a"},
+	{name: "path decoys", cfg: userID, line: `{"id":"x","uid":"y","user":{"name":"n","id":"a","o":{"id":"z"}},"o":{"user":{"id":"w"}},"ts":1}`, wantTS: 1, wantUID: "a"},
+	{name: "path number", cfg: userID, line: `{"user":{"id":42},"ts":1}`, wantTS: 1, wantUID: "42"},
+	{name: "path missing inner", cfg: userID, line: `{"user":{"name":"n"},"ts":1}`, wantErr: ErrNoUID},
+	{name: "path missing outer", cfg: userID, line: `{"id":"a","ts":1}`, wantErr: ErrNoUID},
+	{name: "path too deep", cfg: userID, line: `{"user":{"x":{"id":"a"}},"ts":1}`, wantErr: ErrNoUID},
+	{name: "path outer string", cfg: userID, line: `{"user":"bob","ts":1}`, wantErr: ErrNoUID},
+	{name: "path outer null", cfg: userID, line: `{"user":null,"ts":1}`, wantErr: ErrNoUID},
+	{name: "path outer array", cfg: userID, line: `{"user":[{"id":"a"}],"ts":1}`, wantErr: ErrNoUID},
+	{name: "path inner bad", cfg: userID, line: `{"user":{"id":false},"ts":1}`, wantErr: ErrBadUID},
+	{name: "path inner empty", cfg: userID, line: `{"user":{"id":""},"ts":1}`, wantErr: ErrBadUID},
+	{name: "path dup outer replaces", cfg: userID, line: `{"user":{"id":"a"},"user":{"name":"b"},"ts":1}`, wantErr: ErrNoUID},
+	{name: "path dup outer later", cfg: userID, line: `{"user":{"name":"b"},"user":{"id":"a"},"ts":1}`, wantTS: 1, wantUID: "a"},
+	{name: "path dup outer not object", cfg: userID, line: `{"user":{"id":"a"},"user":1,"ts":1}`, wantErr: ErrNoUID},
+	{name: "path dup inner", cfg: userID, line: `{"user":{"id":"a","id":"b"},"ts":1}`, wantTS: 1, wantUID: "b"},
+	{name: "path escaped keys", cfg: userID, line: `{"us\u0065r":{"\u0069d":"a"},"ts":1}`, wantTS: 1, wantUID: "a"},
+	{name: "path syntax still checked", cfg: userID, line: `{"user":{"id":"a","x":[1,]},"ts":1}`, wantErr: ErrSyntax},
+	{name: "path shared object", cfg: userBoth, line: `{"user":{"ts":5,"id":"a"}}`, wantTS: 5, wantUID: "a"},
+	{name: "path shared object root decoy", cfg: userBoth, line: `{"ts":1,"uid":"u","user":{"id":"a"}}`, wantErr: ErrNoTS},
+	{name: "path shared object replaced", cfg: userBoth, line: `{"user":{"ts":5,"id":"a"},"user":{"id":"b"}}`, wantErr: ErrNoTS},
+	{name: "path deep ts", cfg: deepTS, line: `{"uid":"u","m":{"t":{"s":"1468244384"}}}`, wantTS: 1468244384, wantUID: "u"},
+	{name: "path deep ts ms", cfg: deepTSms, line: `{"uid":"u","m":{"x":1,"t":{"s":1468244384000}}}`, wantTS: 1468244384, wantUID: "u"},
+	{name: "path deep ts missing", cfg: deepTS, line: `{"uid":"u","m":{"t":{"x":1}},"ts":1}`, wantErr: ErrNoTS},
+	{name: "path key with a dot", cfg: dotted, line: `{"a":{"b":"y"},"a.b":"x","ts":1}`, wantTS: 1, wantUID: "x"},
+	{name: "path key with a dot nested", cfg: userID, line: `{"user.id":"x","user":{"id":"y"},"ts":1}`, wantTS: 1, wantUID: "y"},
+	{name: "path key with a quote", cfg: quoted, line: `{"a\"b":"x","ts":1}`, wantTS: 1, wantUID: "x"},
+	{name: "path key with a backslash", cfg: backslashed, line: `{"a\\b":"x","ts":1}`, wantTS: 1, wantUID: "x"},
+	{name: "path key U+FFFD from invalid UTF-8", cfg: replacement, line: "{\"\xff\":\"x\",\"ts\":1}", wantTS: 1, wantUID: "x"},
+	{name: "path key U+FFFD escaped", cfg: replacement, line: `{"\ufffd":"x","ts":1}`, wantTS: 1, wantUID: "x"},
+	{name: "path key U+FFFD raw", cfg: replacement, line: `{"�":"x","ts":1}`, wantTS: 1, wantUID: "x"},
+	{name: "path key non-ASCII", cfg: nonASCII, line: `{"ü":{"\u00fc":"x"},"ts":1}`, wantTS: 1, wantUID: "x"},
+	{name: "path challenge decoys become real", cfg: decoys, line: `{"uid":"root","ts":1,"Duis":{"uid":"inner","ts":2}}`, wantTS: 2, wantUID: "inner"},
+	{name: "path no uid beats bad ts", cfg: userID, line: `{"ts":"x"}`, wantErr: ErrNoUID},
 }
 
+// Configurations of the table cases and the fuzzers.
+var (
+	ms          = FrameConfig{TSUnit: time.Millisecond}
+	us          = FrameConfig{TSUnit: time.Microsecond}
+	ns          = FrameConfig{TSUnit: time.Nanosecond}
+	userID      = FrameConfig{UIDField: "user.id"}
+	userBoth    = FrameConfig{UIDField: "user.id", TSField: "user.ts"}
+	deepTS      = FrameConfig{TSField: "m.t.s"}
+	deepTSms    = FrameConfig{TSField: "m.t.s", TSUnit: time.Millisecond}
+	dotted      = FrameConfig{UIDField: `a\.b`}
+	quoted      = FrameConfig{UIDField: `a"b`}
+	backslashed = FrameConfig{UIDField: `a\\b`}
+	replacement = FrameConfig{UIDField: "\ufffd"}
+	nonASCII    = FrameConfig{UIDField: "ü.ü"}
+	decoys      = FrameConfig{UIDField: "Duis.uid", TSField: "Duis.ts"}
+)
+
 func TestDecode(t *testing.T) {
-	var d FrameDecoder
 	for _, tc := range decodeCases {
 		t.Run(tc.name, func(t *testing.T) {
+			d, err := NewFrameDecoder(tc.cfg)
+			if err != nil {
+				t.Fatalf("NewFrameDecoder(%+v) error = %v", tc.cfg, err)
+			}
 			got, err := d.Decode([]byte(tc.line))
 			if tc.wantErr != nil {
 				if !errors.Is(err, tc.wantErr) {
@@ -212,7 +319,7 @@ func TestDecode(t *testing.T) {
 // must also be what encoding/json says.
 func TestDecodeCasesMatchReference(t *testing.T) {
 	for _, tc := range decodeCases {
-		want := refDecode([]byte(tc.line))
+		want := refDecodeWith([]byte(tc.line), tc.cfg)
 		if got := Reason(tc.wantErr); got != want.reason {
 			t.Errorf("case %q expects reason %q, reference says %q", tc.name, got, want.reason)
 			continue
@@ -307,7 +414,7 @@ func TestDecodeSyntaxDetail(t *testing.T) {
 		{`{"uid":"u","ts":1,"a":[1}`, "offset 24: invalid character"},
 		{`{"uid":"u`, "offset 9: unexpected end of input"},
 		{`[1]`, "offset 0: root is not an object"},
-		{`{"a":` + strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth) + `}`, "offset 5: exceeded max depth"},
+		{`{"a":` + strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth) + `}`, "offset 10004: exceeded max depth"}, // the 10000th '[' is depth 10001,
 	}
 	var d FrameDecoder
 	for _, tt := range tests {

@@ -2,8 +2,7 @@ package codec
 
 import (
 	"bytes"
-	"encoding/binary"
-	"math/bits"
+	"unicode/utf8"
 )
 
 // The scanner below accepts exactly the grammar of encoding/json's scanner
@@ -33,120 +32,248 @@ const (
 	hi = 0x8080808080808080
 )
 
-// scanRoot scans line as one JSON object, remembering the last root "uid" and
-// "ts" values. On a syntax error it returns the error's offset and a
-// message; what is "" when the line is valid JSON with an object root.
-func (d *FrameDecoder) scanRoot(b []byte) (uid, ts field, off int, what string) {
-	i := skipWS(b, 0)
+// scan scans b as one JSON object, remembering in d.found the last value each of c's paths
+// leads to. On a syntax error it returns the error's offset and a message; what is "" when
+// the line is valid JSON with an object root.
+//
+// It is one loop over the bytes outside strings, a state machine whose states are the
+// labels below: the containers open are a depth and a bit stack of their kinds (d.kinds),
+// and the objects on the configured paths (the root, and an object under a path's inner
+// key inside another) are the depths 1..pathDepth, with acts saying which paths pass
+// through each. Only there are keys compared. Strings are skipped through the first pass's
+// quote list, so their bytes are never looked at here.
+func (d *FrameDecoder) scan(b []byte, c *frameConfig) (off int, what string) {
+	d.found = [2]field{}
+	d.qx.reset()
+	x := &d.qx
+	var (
+		i, e, depth, pathDepth int
+		ok, isObj              bool
+		leaf, inner, lf, in    uint8
+		flags                  uint8
+		acts                   [maxPathKeys + 2]uint8
+	)
+	i = skipWS(b, 0)
 	if i >= len(b) {
-		return uid, ts, i, errEOF
+		return i, errEOF
 	}
 	if b[i] != '{' {
-		// Any other value is either invalid JSON or not an object: check
-		// which, so the message is honest; both are ErrSyntax.
-		j, ok := d.skipValue(b, i, 0)
-		if !ok {
-			return uid, ts, max(j, i), syntaxWhat(b, j)
+		if isValueStart(b[i]) {
+			return i, errNotObject
 		}
-		return uid, ts, i, errNotObject
+		return i, errChar
+	}
+	depth, pathDepth = 1, 1
+	d.kinds[0] |= 1 << 1
+	acts[1] = 1<<fieldUID | 1<<fieldTS
+	i++
+
+objStart: // after a '{'
+	i = skipWS(b, i)
+	if i < len(b) && b[i] == '}' {
+		goto closeOne
+	}
+
+key: // a member's key, its colon, and the start of its value
+	if i >= len(b) || b[i] != '"' {
+		return i, syntaxWhat(b, i)
+	}
+	// Members "key":"value" are the bulk of frames: take them, as long as they come one
+	// after another (joined by ,"), straight from the quote list: the four quotes, and
+	// the two bytes between them. (The value's quote right after the colon shows it is
+	// a string.)
+	for x.next+3 < x.n && x.base+int(x.pos[x.next]) == i {
+		e = x.base + int(x.pos[x.next+1])
+		if v := x.base + int(x.pos[x.next+2]); v != e+2 || b[e+1] != ':' {
+			break
+		}
+		if depth == pathDepth {
+			kf := &c.levels[depth-1][acts[depth]]
+			if n := uint64(1) << min(e-i-1, 63); kf.exact&n != 0 && kf.first[b[i+1]>>6]&(1<<(b[i+1]&63)) != 0 || kf.all || kf.esc&n != 0 && x.hasBackslash(b, i+1, e) {
+				if lf, _ = d.matchKey(b, i+1, e, depth, acts[depth], c); lf != 0 {
+					d.found[lf-1] = field{state: fieldString, start: e + 3, end: x.base + int(x.pos[x.next+3])}
+				}
+			}
+		}
+		i = x.base + int(x.pos[x.next+3]) + 1
+		x.next += 4
+		if i+1 >= len(b) || b[i] != ',' || b[i+1] != '"' {
+			goto valueEnd
+		}
+		i++
+	}
+	// The string's end from the quote list, or from strSlow beyond it.
+	if x.next+1 < x.n && x.base+int(x.pos[x.next]) == i {
+		e = x.base + int(x.pos[x.next+1])
+		x.next += 2
+	} else if e, ok = d.strSlow(b, i); !ok {
+		return e, syntaxWhat(b, e)
+	}
+	if depth == pathDepth {
+		kf := &c.levels[depth-1][acts[depth]]
+		if n := uint64(1) << min(e-i-1, 63); kf.exact&n != 0 && kf.first[b[i+1]>>6]&(1<<(b[i+1]&63)) != 0 || kf.all || kf.esc&n != 0 && x.hasBackslash(b, i+1, e) {
+			leaf, inner = d.matchKey(b, i+1, e, depth, acts[depth], c)
+		}
+	}
+	i = e + 1
+	if i >= len(b) || b[i] != ':' {
+		if i = skipWS(b, i); i >= len(b) || b[i] != ':' {
+			return i, syntaxWhat(b, i)
+		}
 	}
 	i = skipWS(b, i+1)
-	if i < len(b) && b[i] == '}' {
+
+value: // a value at b[i]; lf and in say whether a path's last or inner key names it
+	lf, in, leaf, inner = leaf, inner, 0, 0
+	if i >= len(b) {
+		return i, errEOF
+	}
+	switch b[i] {
+	case '"':
+		if x.next+1 < x.n && x.base+int(x.pos[x.next]) == i {
+			e = x.base + int(x.pos[x.next+1])
+			x.next += 2
+		} else if e, ok = d.strSlow(b, i); !ok {
+			return e, syntaxWhat(b, e)
+		}
+		if lf != 0 {
+			d.found[lf-1] = field{state: fieldString, start: i + 1, end: e}
+		}
+		i = e + 1
+		goto valueEnd
+	case '{':
+		if lf != 0 {
+			d.found[lf-1] = field{state: fieldOther, start: i}
+		}
+		if depth++; depth > maxDepth {
+			return i, errDepth
+		}
+		d.kinds[depth>>6] |= 1 << (depth & 63)
+		if in != 0 {
+			pathDepth, acts[depth] = depth, in
+		}
 		i++
-	} else {
-		for {
-			// A key.
-			if i >= len(b) {
-				return uid, ts, i, errEOF
-			}
-			if b[i] != '"' {
-				return uid, ts, i, errChar
-			}
-			ks := i + 1
-			ke, ok := scanString(b, ks)
-			if !ok {
-				return uid, ts, ke, syntaxWhat(b, ke)
-			}
-			i = skipWS(b, ke+1)
-			if i >= len(b) {
-				return uid, ts, i, errEOF
-			}
-			if b[i] != ':' {
-				return uid, ts, i, errChar
-			}
-			i = skipWS(b, i+1)
-			if i >= len(b) {
-				return uid, ts, i, errEOF
-			}
-
-			// Its value, remembered if the key is "uid" or "ts". A raw key
-			// of at most 5 bytes is the key itself: no escape shorter than
-			// \uXXXX yields a letter, and invalid UTF-8 would become U+FFFD,
-			// which neither name contains.
-			var dst *field
-			switch n := ke - ks; {
-			case n == 3:
-				if b[ks] == 'u' && b[ks+1] == 'i' && b[ks+2] == 'd' {
-					dst = &uid
-				}
-			case n == 2:
-				if b[ks] == 't' && b[ks+1] == 's' {
-					dst = &ts
-				}
-			case n >= 6 && n <= maxEscapedKey && bytes.IndexByte(b[ks:ke], '\\') >= 0:
-				switch string(appendUnquote(d.key[:0], b[ks:ke])) {
-				case "uid":
-					dst = &uid
-				case "ts":
-					dst = &ts
-				}
-			}
-			switch c := b[i]; {
-			case dst != nil && c == '"':
-				e, ok := scanString(b, i+1)
-				if !ok {
-					return uid, ts, e, syntaxWhat(b, e)
-				}
-				*dst = field{state: fieldString, start: i + 1, end: e}
-				i = e + 1
-			case dst != nil && (c == '-' || c-'0' <= 9):
-				e, flags, ok := scanNumber(b, i)
-				if !ok {
-					return uid, ts, e, syntaxWhat(b, e)
-				}
-				*dst = field{state: fieldNumber, flags: flags, start: i, end: e}
-				i = e
-			default:
-				e, ok := d.skipValue(b, i, 1)
-				if !ok {
-					// A too-deep value is reported where it starts.
-					return uid, ts, max(e, i), syntaxWhat(b, e)
-				}
-				if dst != nil {
-					*dst = field{state: fieldOther, start: i, end: e}
-				}
-				i = e
-			}
-
-			// A comma and the next key, or the end of the object.
-			i = skipWS(b, i)
-			if i >= len(b) {
-				return uid, ts, i, errEOF
-			}
-			if b[i] == '}' {
-				i++
-				break
-			}
-			if b[i] != ',' {
-				return uid, ts, i, errChar
-			}
-			i = skipWS(b, i+1)
+		goto objStart
+	case '[':
+		if lf != 0 {
+			d.found[lf-1] = field{state: fieldOther, start: i}
+		}
+		if depth++; depth > maxDepth {
+			return i, errDepth
+		}
+		d.kinds[depth>>6] &^= 1 << (depth & 63)
+		if i = skipWS(b, i+1); i < len(b) && b[i] == ']' {
+			goto closeOne
+		}
+		goto value
+	case 't':
+		e, ok = scanLiteral(b, i, "true")
+	case 'f':
+		e, ok = scanLiteral(b, i, "false")
+	case 'n':
+		e, ok = scanLiteral(b, i, "null")
+	default:
+		if e, flags, ok = scanNumber(b, i); ok && lf != 0 {
+			d.found[lf-1] = field{state: fieldNumber, flags: flags, start: i, end: e}
+			lf = 0
 		}
 	}
-	if i = skipWS(b, i); i != len(b) {
-		return uid, ts, i, errTrailing
+	if !ok {
+		return e, syntaxWhat(b, e)
 	}
-	return uid, ts, 0, ""
+	if lf != 0 {
+		d.found[lf-1] = field{state: fieldOther, start: i}
+	}
+	i = e
+
+valueEnd: // after a value: a comma and the next member, or the container's end
+	if i >= len(b) || b[i] <= ' ' {
+		if i = skipWS(b, i); i >= len(b) {
+			return i, errEOF
+		}
+	}
+	isObj = d.kinds[depth>>6]&(1<<(depth&63)) != 0
+	switch b[i] {
+	case ',':
+		i = skipWS(b, i+1)
+		if isObj {
+			goto key
+		}
+		goto value
+	case '}':
+		if isObj {
+			goto closeOne
+		}
+	case ']':
+		if !isObj {
+			goto closeOne
+		}
+	}
+	return i, errChar
+
+closeOne: // b[i] closes the container at depth
+	i++
+	if depth == pathDepth {
+		pathDepth--
+	}
+	if depth--; depth > 0 {
+		goto valueEnd
+	}
+	if i = skipWS(b, i); i != len(b) {
+		return i, errTrailing
+	}
+	return 0, ""
+}
+
+// matchKey compares the raw key b[ks:ke] of an object on the paths, at depth, with the
+// paths in act (scan filters the keys first by length, first byte and escapes). It returns which field's path ends at this key (field+1, or 0), and which
+// paths go on through it, resetting what those found so far: a later duplicate of the key
+// replaces the whole value, and with it anything found in the earlier one.
+func (d *FrameDecoder) matchKey(b []byte, ks, ke, depth int, act uint8, c *frameConfig) (leaf, inner uint8) {
+	for f := range 2 {
+		if act&(1<<f) == 0 {
+			continue
+		}
+		p := c.paths[f]
+		if d.keyIs(b[ks:ke], &p[depth-1]) {
+			if depth == len(p) {
+				leaf = uint8(f) + 1
+			} else {
+				inner |= 1 << f
+				d.found[f] = field{}
+			}
+		}
+	}
+	return leaf, inner
+}
+
+// isValueStart reports whether c can start a JSON value.
+func isValueStart(c byte) bool {
+	return c == '"' || c == '[' || c == '{' || c == '-' || c-'0' <= 9 || c == 't' || c == 'f' || c == 'n'
+}
+
+// keyIs reports whether the raw key (a validated string body) decodes to s's key, as
+// encoding/json would decode it.
+func (d *FrameDecoder) keyIs(raw []byte, s *segment) bool {
+	n := len(raw)
+	if n == len(s.key) && s.literal && string(raw) == s.key {
+		return true
+	}
+	if !s.repl && (n < s.minEsc || n > s.maxEsc) {
+		return false // the cheap verdict on nearly every key
+	}
+	if bytes.IndexByte(raw, '\\') < 0 {
+		// A raw key without escapes is itself, unless invalid UTF-8 in it becomes U+FFFD.
+		if !s.repl || utf8.Valid(raw) {
+			return false
+		}
+	}
+	// Unescaping turns 1 raw byte into at most 3 (U+FFFD) and 6 into at least 1 (\u0041).
+	if 3*n < len(s.key) || n > 6*len(s.key) {
+		return false
+	}
+	d.key = appendUnquote(d.key[:0], raw)
+	return string(d.key) == s.key
 }
 
 // syntaxWhat names the syntax error at offset i of b.
@@ -176,59 +303,6 @@ func skipWS(b []byte, i int) int {
 		}
 	}
 	return i
-}
-
-// scanString scans the body of a string whose opening quote is at b[i-1]. It
-// returns the index of the closing quote, or the offset of the offending
-// byte and false. Control characters are rejected and escapes validated;
-// other bytes (invalid UTF-8 included) pass, as in encoding/json.
-func scanString(b []byte, i int) (int, bool) {
-	for {
-		// Eight bytes at a time while none is a quote, a backslash or a
-		// control character. The lowest flagged byte is exact (a borrow only
-		// runs upward from a real match), so we can jump straight to it.
-		for i+8 <= len(b) {
-			w := binary.LittleEndian.Uint64(b[i:])
-			q := w ^ (lo * '"')
-			s := w ^ (lo * '\\')
-			z := ((q - lo) &^ q) | ((s - lo) &^ s) | ((w - lo*0x20) &^ w)
-			z &= hi
-			if z == 0 {
-				i += 8
-				continue
-			}
-			i += bits.TrailingZeros64(z) >> 3
-			break
-		}
-		if i >= len(b) {
-			return i, false
-		}
-		switch c := b[i]; {
-		case c == '"':
-			return i, true
-		case c == '\\':
-			if i+1 >= len(b) {
-				return i + 1, false
-			}
-			switch escapeLen[b[i+1]] {
-			case 2:
-				i += 2
-			case 6:
-				for k := 2; k <= 5; k++ {
-					if i+k >= len(b) || !isHex(b[i+k]) {
-						return i + k, false
-					}
-				}
-				i += 6
-			default:
-				return i + 1, false
-			}
-		case c < 0x20:
-			return i, false
-		default:
-			i++
-		}
-	}
 }
 
 // escapeLen is the length of the escape sequence that starts with '\\' and
@@ -299,120 +373,4 @@ func scanLiteral(b []byte, i int, lit string) (int, bool) {
 		}
 	}
 	return i + len(lit), true
-}
-
-// skipValue validates and skips the value starting at b[i] (not whitespace),
-// which sits at nesting depth depth (0 for the root, 1 inside the root
-// object). It returns the index after the value, or on error the offset of
-// the offending byte (-1 when nesting exceeds maxDepth) and false. It is
-// iterative, with one bit per open container in d.kinds, so hostile nesting
-// costs no stack.
-func (d *FrameDecoder) skipValue(b []byte, i, depth int) (int, bool) {
-	base := depth
-	var ok bool
-	for {
-		// A value at b[i].
-		if i >= len(b) {
-			return i, false
-		}
-		switch c := b[i]; c {
-		case '{', '[':
-			depth++
-			if depth > maxDepth {
-				return -1, false
-			}
-			w, bit := depth>>6, uint64(1)<<(depth&63)
-			if c == '{' {
-				d.kinds[w] |= bit
-			} else {
-				d.kinds[w] &^= bit
-			}
-			i = skipWS(b, i+1)
-			if i >= len(b) {
-				return i, false
-			}
-			if c == '{' && b[i] == '}' || c == '[' && b[i] == ']' {
-				depth--
-				i++
-				break // to the end of a value
-			}
-			if c == '[' {
-				continue // to the array's first value
-			}
-			if i, ok = d.skipKey(b, i); !ok {
-				return i, false
-			}
-			continue // to the member's value
-		case '"':
-			e, ok := scanString(b, i+1)
-			if !ok {
-				return e, false
-			}
-			i = e + 1
-		case 't':
-			if i, ok = scanLiteral(b, i, "true"); !ok {
-				return i, false
-			}
-		case 'f':
-			if i, ok = scanLiteral(b, i, "false"); !ok {
-				return i, false
-			}
-		case 'n':
-			if i, ok = scanLiteral(b, i, "null"); !ok {
-				return i, false
-			}
-		default:
-			if c != '-' && c-'0' > 9 {
-				return i, false
-			}
-			if i, _, ok = scanNumber(b, i); !ok {
-				return i, false
-			}
-		}
-
-		// The end of a value: close containers until one continues.
-		for {
-			if depth == base {
-				return i, true
-			}
-			i = skipWS(b, i)
-			if i >= len(b) {
-				return i, false
-			}
-			isObj := d.kinds[depth>>6]&(1<<(depth&63)) != 0
-			c := b[i]
-			if c == ',' {
-				i = skipWS(b, i+1)
-				if isObj {
-					if i, ok = d.skipKey(b, i); !ok {
-						return i, false
-					}
-				}
-				break // to the next value
-			}
-			if isObj && c == '}' || !isObj && c == ']' {
-				depth--
-				i++
-				continue
-			}
-			return i, false
-		}
-	}
-}
-
-// skipKey validates an object key and its colon at b[i] and returns the
-// index of the member's value (whitespace skipped).
-func (d *FrameDecoder) skipKey(b []byte, i int) (int, bool) {
-	if i >= len(b) || b[i] != '"' {
-		return i, false
-	}
-	e, ok := scanString(b, i+1)
-	if !ok {
-		return e, false
-	}
-	i = skipWS(b, e+1)
-	if i >= len(b) || b[i] != ':' {
-		return i, false
-	}
-	return skipWS(b, i+1), true
 }

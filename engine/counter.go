@@ -27,6 +27,10 @@ type Config struct {
 	// previous record; the last change is never lost, since the window's closed record
 	// carries it. 0 publishes a correction at every watermark advance.
 	CorrectionEvery time.Duration
+	// Frame says where frames keep their uid and ts (the zero value: root "uid" and "ts", in
+	// seconds). The Counter itself gets decoded frames; whoever decodes them (Read, a Kafka
+	// stage) configures its codec.FrameDecoder with this.
+	Frame codec.FrameConfig
 }
 
 // DefaultCorrectionEvery is the default of Config.CorrectionEvery (and of `kuniq count
@@ -62,6 +66,9 @@ func (c Config) Validate() error {
 	}
 	if c.CorrectionEvery < 0 {
 		errs = append(errs, fmt.Errorf("correction interval %v < 0: use 0 to publish every correction", c.CorrectionEvery))
+	}
+	if err := c.Frame.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -14,6 +14,7 @@ import (
 type Decoders struct {
 	n        int
 	maxBytes int
+	frame    codec.FrameConfig
 	jobs     chan *Batch
 }
 
@@ -28,14 +29,14 @@ type Batch struct {
 // TooLargeHead is how much of a frame over the size limit its dead letter keeps.
 const TooLargeHead = 1024
 
-// NewDecoders returns a pool of n decoders (0: GOMAXPROCS). A frame over maxBytes (0: no
-// limit) is not decoded: it becomes codec.ErrTooLarge with its first TooLargeHead bytes. Run
-// starts them.
-func NewDecoders(n, maxBytes int) *Decoders {
+// NewDecoders returns a pool of n decoders (0: GOMAXPROCS) configured by frame (where frames
+// keep their uid and ts; the caller validated it). A frame over maxBytes (0: no limit) is not
+// decoded: it becomes codec.ErrTooLarge with its first TooLargeHead bytes. Run starts them.
+func NewDecoders(n, maxBytes int, frame codec.FrameConfig) *Decoders {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	return &Decoders{n: n, maxBytes: maxBytes, jobs: make(chan *Batch, 4*n)}
+	return &Decoders{n: n, maxBytes: maxBytes, frame: frame, jobs: make(chan *Batch, 4*n)}
 }
 
 // Run decodes submitted batches until ctx is done.
@@ -44,7 +45,7 @@ func (d *Decoders) Run(ctx context.Context) error {
 	for range d.n {
 		go func() {
 			defer func() { done <- struct{}{} }()
-			var dec codec.FrameDecoder
+			dec, _ := codec.NewFrameDecoder(d.frame)
 			for {
 				select {
 				case b := <-d.jobs:
@@ -54,7 +55,7 @@ func (d *Decoders) Run(ctx context.Context) error {
 							b.Frames = append(b.Frames, Frame{Offset: b.Offsets[i], Line: v[:min(len(v), TooLargeHead)], Err: codec.ErrTooLarge})
 							continue
 						}
-						b.Frames = append(b.Frames, Decode(&dec, b.Offsets[i], v))
+						b.Frames = append(b.Frames, Decode(dec, b.Offsets[i], v))
 					}
 					close(b.done)
 				case <-ctx.Done():

@@ -26,6 +26,8 @@ type ReadConfig struct {
 	// MaxLine is the longest line accepted; a longer one is a dead letter ("syntax"), never a
 	// crash or an unbounded buffer. 0 means 16 MiB.
 	MaxLine int
+	// Frame configures the decoders: where frames keep their uid and ts (Config.Frame).
+	Frame codec.FrameConfig
 }
 
 // ErrLineTooLong is the decoding error of a line longer than ReadConfig.MaxLine.
@@ -33,8 +35,8 @@ var ErrLineTooLong = fmt.Errorf("%w: line too long", codec.ErrSyntax)
 
 type chunk struct {
 	buf    []byte
-	first  int64 // line number of the chunk's first line
-	frames []Frame
+	lines  int64   // lines in the chunk, counted by its decoder
+	frames []Frame // Offset relative to the chunk's first line (0) until handed on
 	done   chan struct{}
 }
 
@@ -51,7 +53,11 @@ func Read(ctx context.Context, r io.Reader, cfg ReadConfig, fn func([]Frame) err
 	if maxLine <= 0 {
 		maxLine = 16 << 20
 	}
+	if err := cfg.Frame.Validate(); err != nil {
+		return err
+	}
 	p := &chunks{
+		frame:   cfg.Frame,
 		maxLine: maxLine,
 		jobs:    make(chan *chunk, workers),
 		ordered: make(chan *chunk, 2*workers), // bounds the chunks in flight
@@ -69,6 +75,7 @@ func Read(ctx context.Context, r io.Reader, cfg ReadConfig, fn func([]Frame) err
 // chunks is Read's machinery: split cuts the input into chunks at line ends and queues each
 // twice, on jobs for a decoder and on ordered for handOver, which waits for each in turn.
 type chunks struct {
+	frame               codec.FrameConfig
 	maxLine             int
 	jobs, ordered, free chan *chunk
 }
@@ -91,12 +98,11 @@ func (p *chunks) recycle(c *chunk) {
 }
 
 // split reads r into chunks that end at a line end (or hold a piece of a line longer than
-// maxLine) and queues them, numbering their lines.
+// maxLine) and queues them.
 func (p *chunks) split(ctx context.Context, r io.Reader) error {
 	defer close(p.jobs)
 	defer close(p.ordered)
 	var carry []byte
-	line := int64(1)
 	for eof := false; !eof; {
 		c := p.get()
 		c.buf = append(c.buf[:0], carry...)
@@ -120,11 +126,6 @@ func (p *chunks) split(ctx context.Context, r io.Reader) error {
 				// A line longer than maxLine: this piece becomes a dead letter, the rest
 				// of the line follows as the next "line" (also not JSON).
 			}
-		}
-		c.first = line
-		line += int64(bytes.Count(c.buf, []byte{'\n'}))
-		if n := len(c.buf); n > 0 && c.buf[n-1] != '\n' {
-			line++
 		}
 		c.done = make(chan struct{})
 		for _, q := range []chan *chunk{p.ordered, p.jobs} {
@@ -157,22 +158,29 @@ func fill(c *chunk, r io.Reader) (eof bool, err error) {
 
 // decode decodes the chunks of jobs until split closes it.
 func (p *chunks) decode() error {
-	var d codec.FrameDecoder
+	d, _ := codec.NewFrameDecoder(p.frame) // validated by Read
 	for c := range p.jobs {
-		c.frames = decodeChunk(&d, c.buf, c.first, p.maxLine, c.frames[:0])
+		c.frames, c.lines = decodeChunk(d, c.buf, p.maxLine, c.frames[:0])
 		close(c.done)
 	}
 	return nil
 }
 
-// handOver calls fn with each chunk's frames in input order, once its decoder is done.
+// handOver calls fn with each chunk's frames in input order, once its decoder is done. Line
+// numbers are counted here, in order, rather than by split, so the one goroutine that cannot
+// run in parallel does not scan every byte again.
 func (p *chunks) handOver(ctx context.Context, fn func([]Frame) error) error {
+	line := int64(1) // of the next chunk's first line
 	for c := range p.ordered {
 		select {
 		case <-c.done:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		for i := range c.frames {
+			c.frames[i].Offset += line
+		}
+		line += c.lines
 		if err := fn(c.frames); err != nil {
 			return err
 		}
@@ -181,7 +189,10 @@ func (p *chunks) handOver(ctx context.Context, fn func([]Frame) error) error {
 	return nil
 }
 
-func decodeChunk(d *codec.FrameDecoder, buf []byte, line int64, maxLine int, dst []Frame) []Frame {
+// decodeChunk decodes the lines of buf, numbering them from 0, and returns the frames and
+// how many lines (empty ones included) buf holds.
+func decodeChunk(d *codec.FrameDecoder, buf []byte, maxLine int, dst []Frame) ([]Frame, int64) {
+	var line int64
 	for len(buf) > 0 {
 		end := bytes.IndexByte(buf, '\n')
 		var l []byte
@@ -201,5 +212,5 @@ func decodeChunk(d *codec.FrameDecoder, buf []byte, line int64, maxLine int, dst
 		}
 		line++
 	}
-	return dst
+	return dst, line
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/kuniq/kuniq/codec"
 	"github.com/kuniq/kuniq/gen"
@@ -109,4 +110,38 @@ func TestReadEmpty(t *testing.T) {
 		}
 	}
 	_ = fmt.Sprint()
+}
+
+// TestReadFrameConfig checks that Read's decoders follow ReadConfig.Frame on every worker,
+// and that a bad configuration is an error before anything is read.
+func TestReadFrameConfig(t *testing.T) {
+	var in bytes.Buffer
+	for i := range 3000 {
+		fmt.Fprintf(&in, `{"uid":"root","user":{"id":"u%d"},"ts":%d}`+"\n", i%7, 1468244384000+int64(i))
+	}
+	cfg := codec.FrameConfig{UIDField: "user.id", TSUnit: time.Millisecond}
+	for _, workers := range []int{1, 3} {
+		var n int
+		hashes := map[uint64]bool{}
+		err := Read(context.Background(), bytes.NewReader(in.Bytes()), ReadConfig{Workers: workers, Frame: cfg}, func(fs []Frame) error {
+			for _, f := range fs {
+				if f.Err != nil || f.TS != 1468244384+int64(n)/1000 {
+					return fmt.Errorf("frame %d: ts %d, err %v", f.Offset, f.TS, f.Err)
+				}
+				hashes[f.Hash] = true
+				n++
+			}
+			return nil
+		})
+		if err != nil || n != 3000 || len(hashes) != 7 {
+			t.Errorf("workers %d: %d frames, %d distinct uids, err %v; want 3000, 7, nil", workers, n, len(hashes), err)
+		}
+	}
+	err := Read(context.Background(), bytes.NewReader(in.Bytes()), ReadConfig{Frame: codec.FrameConfig{UIDField: ".x"}}, func([]Frame) error {
+		t.Error("fn called with a bad frame configuration")
+		return nil
+	})
+	if err == nil {
+		t.Error("Read with a bad frame configuration: err = nil")
+	}
 }

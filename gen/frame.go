@@ -113,8 +113,9 @@ func (g *Generator) appendRootUID(b []byte, n int, user uint32, f field) ([]byte
 		return appendUID(b, g.uidKey, user), n + 1
 	}
 	switch g.r.intn(5) {
-	case 0: // the user index as a number
+	case 0: // the user index as a number with a fraction (kuniq counts an integer uid)
 		b = strconv.AppendUint(b, uint64(user), 10)
+		b = append(b, ".5"...)
 	case 1:
 		b = append(b, "null"...)
 	case 2:
@@ -143,10 +144,10 @@ func (g *Generator) appendRootTS(b []byte, n int, ts int64, f field) ([]byte, in
 		return strconv.AppendInt(b, ts, 10), n + 1
 	}
 	switch g.r.intn(4) {
-	case 0: // the challenge's classic: a quoted number
+	case 0: // a quoted number with a fraction (kuniq counts the challenge's quoted digits)
 		b = append(b, '"')
 		b = strconv.AppendInt(b, ts, 10)
-		b = append(b, '"')
+		b = append(b, ".5\""...)
 	case 1: // an array: a ts with a fraction would be valid (it is truncated)
 		b = append(b, '[')
 		b = strconv.AppendInt(b, ts, 10)

@@ -78,7 +78,7 @@ func NewPreAgg(cfg Config, stage2Partitions int, io PreAggIO) *PreAgg {
 		cfg:      cfg,
 		io:       io,
 		ctlKeys:  ControlKeys(stage2Partitions),
-		decoders: engine.NewDecoders(cfg.Decoders, cfg.MaxFrameBytes),
+		decoders: engine.NewDecoders(cfg.Decoders, cfg.MaxFrameBytes, cfg.Engine.Frame),
 		log:      log,
 		now:      io.Now,
 		sends:    retry.NewOutage("stage 1: sending partials to Kafka", log),

@@ -230,7 +230,7 @@ if has count; then
 		say "  $(printf '%-58s' "$1") $(awk -v v="${v:-0}" -v t="$count_cpu" 'BEGIN { printf "%5.1f %%", 100 * v / t }')"
 	}
 	share "JSON parsing: codec.(*FrameDecoder).Decode" 'codec\.\(\*FrameDecoder\)\.Decode$'
-	share "  of it, inside strings: codec.scanString" 'codec\.scanString$'
+	share "  of it, the block pass (bitmaps, strings): codec.(*FrameDecoder).refill" 'codec\.\(\*FrameDecoder\)\.refill$'
 	share "decode + uid hash (sketch.Hash inlined): engine.Decode" '^github.com/kuniq/kuniq/engine\.Decode$'
 	share "windows, watermark, sketches: engine.(*Counter).Add" 'engine\.\(\*Counter\)\.Add$'
 	share "reading and cutting lines: engine.Read.func2" 'engine\.Read\.func2$'

@@ -28,6 +28,7 @@ type countingFlags struct {
 	maxJump     *time.Duration
 	confirm     *int
 	reject      *int
+	input       *inputFlags
 }
 
 func addCountingFlags(fs *flagSet, defaultGranularity string) *countingFlags {
@@ -40,6 +41,7 @@ func addCountingFlags(fs *flagSet, defaultGranularity string) *countingFlags {
 		maxJump:     fs.Duration("max-jump", d.MaxJump, "a ts further than this ahead of the event time is held until confirmed (bit-flip guard)"),
 		confirm:     fs.Int("confirm", d.Confirm, "frames that confirm a jump of event time"),
 		reject:      fs.Int("reject", d.Reject, "frames at the old time that reject a pending jump"),
+		input:       addInputFlags(fs),
 	}
 }
 
@@ -56,6 +58,9 @@ func (f *countingFlags) engineConfig() (engine.Config, error) {
 	cfg.Precision = uint8(*f.precision)
 	cfg.Clock.OutOfOrder, cfg.Clock.Lateness, cfg.Clock.MaxJump = *f.outOfOrder, *f.lateness, *f.maxJump
 	cfg.Clock.Confirm, cfg.Clock.Reject = *f.confirm, *f.reject
+	if cfg.Frame, err = f.input.frameConfig(); err != nil {
+		return engine.Config{}, err
+	}
 	return cfg, cfg.Validate()
 }
 
@@ -109,7 +114,7 @@ func runCount(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	started := time.Now()
 	var bytesIn int64
-	err = engine.Read(ctx, in, engine.ReadConfig{Workers: *workers}, func(frames []engine.Frame) error {
+	err = engine.Read(ctx, in, engine.ReadConfig{Workers: *workers, Frame: cfg.Frame}, func(frames []engine.Frame) error {
 		for _, f := range frames {
 			bytesIn += int64(len(f.Line)) + 1
 			counter.Add(f)
