@@ -117,7 +117,12 @@ func (c *cluster) start(app, name string, extra ...string) *instance {
 	args := []string{"run", "--brokers", c.kc.Brokers[0], "--app", app,
 		"--input", c.input, "--output", c.output, "--dlq", c.dlq,
 		"--partitions", strconv.Itoa(c.partitions), "--state-dir", filepath.Join(c.dir, "state-"+app+"-"+name),
-		"--idle-timeout", "3s", "--flush-interval", "200ms"}
+		"--idle-timeout", "3s", "--flush-interval", "200ms",
+		// Tests that pause between ingests see their windows final at the pause (the input was
+		// idle: end of input) and corrected afterwards. The production default coalesces those
+		// corrections over 20 s, longer than waitSettled's quiet period, which would read the
+		// premature revision; tests of coalescing itself pass their own interval.
+		"--correction-interval", "1s"}
 	logPath := filepath.Join(c.dir, fmt.Sprintf("%s-%s-%d.log", app, name, time.Now().UnixNano()))
 	f, err := os.Create(logPath)
 	if err != nil {

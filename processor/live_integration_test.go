@@ -109,8 +109,11 @@ func TestIntegrationLivePause(t *testing.T) {
 	}
 	app := c.prefix
 	// --lateness 40s, so that windows close within the test.
-	c.start(app, "a", "--lateness", "40s", "--retention-minute", "1h")
-	c.start(app, "b", "--lateness", "40s", "--retention-minute", "1h")
+	// The production default correction interval (the harness shortens it): this test
+	// counts revisions.
+	live := []string{"--lateness", "40s", "--retention-minute", "1h", "--correction-interval", "20s"}
+	c.start(app, "a", live...)
+	c.start(app, "b", live...)
 	lp := newLiveProducer(t, c.kc, c.input)
 	started := time.Now()
 	// At least 20 s of input, then on to the 50th second of a minute: the pause of 20 s (the
