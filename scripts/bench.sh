@@ -13,12 +13,15 @@
 #            changelog and partials bytes per input frame, table size after the run
 #   latency  frames at a live rate with ts = now; window close -> final record, p50/p99
 #   rss      VmRSS of a `kuniq run` sampled every second over a long run
+#   scale    end-to-end stage 1 frames/s on 1, 2, 4 and 8 input partitions with 1 and 2
+#            instances, each against a bare consumer group on the same topic
 #
 # Environment (defaults in brackets):
-#   BENCH_PARTS [decoder,count,e2e,latency,rss]   BENCH_REPEAT [3] repetitions of each ratio
+#   BENCH_PARTS [decoder,count,e2e,latency,rss,scale]   BENCH_REPEAT [3] repetitions of each ratio
 #   BENCH_FRAMES [1000000] frames for count and e2e   BENCH_JSON_FRAMES [100000] for the
 #   encoding/json baseline (it runs ~20k frames/s)   BENCH_LATENCY_SECONDS [260: at least 3 whole minutes]
 #   BENCH_LATENCY_RATE [2000] frames/s   BENCH_RSS_FRAMES [5000000]   BENCH_RSS_FRAME_BYTES [400]
+#   BENCH_SCALE_FRAMES [400000] frames per scale topic   BENCH_SCALE_PARTITIONS [1 2 4 8]
 #   BENCH_DIR [${TMPDIR:-/tmp}/kuniq-bench] data files (generated files are reused)
 #   KUNIQ_BROKERS [127.0.0.1:9092]   KAFKA_HOME [<repo>/.kafka] (for on-disk topic sizes)
 #
@@ -28,7 +31,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-parts=",${BENCH_PARTS:-decoder,count,e2e,latency,rss},"
+parts=",${BENCH_PARTS:-decoder,count,e2e,latency,rss,scale},"
 repeat=${BENCH_REPEAT:-3}
 frames=${BENCH_FRAMES:-1000000}
 json_frames=${BENCH_JSON_FRAMES:-100000}
@@ -36,6 +39,8 @@ lat_seconds=${BENCH_LATENCY_SECONDS:-260}
 lat_rate=${BENCH_LATENCY_RATE:-2000}
 rss_frames=${BENCH_RSS_FRAMES:-5000000}
 rss_frame_bytes=${BENCH_RSS_FRAME_BYTES:-400}
+scale_frames=${BENCH_SCALE_FRAMES:-400000}
+scale_partitions=${BENCH_SCALE_PARTITIONS:-1 2 4 8}
 work=${BENCH_DIR:-${TMPDIR:-/tmp}/kuniq-bench}
 brokers=${KUNIQ_BROKERS:-127.0.0.1:9092}
 kafka_data=${KAFKA_HOME:-$root/.kafka}/data
@@ -148,7 +153,7 @@ make -s build
 for p in consume lag live jsonbase topicsize; do
 	go build -o "$work/bin/$p" "./scripts/bench/$p"
 done
-if has e2e || has latency || has rss; then
+if has e2e || has latency || has rss || has scale; then
 	scripts/kafka.sh up
 fi
 
@@ -331,6 +336,47 @@ if has rss; then
 	say "  stage 1 consumed $rss_frames frames in $(field secs "$res") s: $(div "$(field steady_records "$res")" "$(field steady_secs "$res")") frames/s steady"
 	say "  RSS sampled every second: $(rss_report "$rss_file")"
 	say "  samples (MiB): $(awk '{ printf "%s%.0f", (NR>1?" ":""), $1/1024 }' "$rss_file")"
+fi
+
+# --- g. scaling: input partitions x instances ---------------------------------------------
+# The same frames on topics of 1, 2, 4 and 8 partitions; on each a bare consumer group, then
+# `kuniq run` with one instance and with two (both started together, so the group settles
+# before most of the input is read; the rates are steady rates from the first commit).
+if has scale; then
+	file=$(gen_file "$scale_frames" 2080)
+	say ""
+	say "## scale: $scale_frames frames ($file) per topic; stage 1 steady frames/s (lag of <app>-preagg -> 0), $repeat rounds"
+	say "  | partitions | bare consumer | kuniq, 1 instance | ratio | kuniq, 2 instances | ratio |"
+	say "  |---|---|---|---|---|---|"
+	for np in $scale_partitions; do
+		topic=bench-scale-$run_id-p$np
+		bin/kuniq ingest --brokers "$brokers" --input "$topic" --partitions "$np" --progress 0 "$file" 2>>"$log"
+		c_fps=() k1=() r1=() k2=() r2=()
+		for r in $(seq "$repeat"); do
+			res=$("$work/bin/consume" -brokers "$brokers" -topic "$topic" | tee -a "$log" | grep '^RESULT')
+			cf=$(div "$(field frames "$res")" "$(field steady_secs "$res")")
+			c_fps+=("$cf")
+			for n in 1 2; do
+				app=bench-scale-$run_id-p$np-i$n-$r
+				start=$(now_ms)
+				started=()
+				for i in $(seq "$n"); do
+					start_run "$app" "$topic" --partitions "$np" --state-dir "$work/state/$app-$i"
+					started+=("$run_pid")
+				done
+				if ! res=$(lag_wait "${started[0]}" -group "$app-preagg" -topic "$topic" -start "$start"); then
+					say "  round $r, $np partitions, $n instances: kuniq run failed to start or died (log: $log)"
+					for p in "${started[@]}"; do stop_kuniq "$p"; done
+					continue
+				fi
+				for p in "${started[@]}"; do stop_kuniq "$p"; done
+				kf=$(div "$(field steady_records "$res")" "$(field steady_secs "$res")")
+				if ((n == 1)); then k1+=("$kf") r1+=("$(div "$kf" "$cf")"); else k2+=("$kf") r2+=("$(div "$kf" "$cf")"); fi
+				note "scale round $r: $np partitions, $n instances: consumer $cf, kuniq $kf frames/s"
+			done
+		done
+		say "  | $np | $(range 0 "${c_fps[@]}") | $(range 0 "${k1[@]}") | $(range 2 "${r1[@]}") | $(range 0 "${k2[@]}") | $(range 2 "${r2[@]}") |"
+	done
 fi
 
 note "done; summary in $summary"
