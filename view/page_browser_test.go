@@ -17,6 +17,7 @@ import (
 
 	"github.com/kuniq/kuniq/codec"
 	"github.com/kuniq/kuniq/internal/browsertest"
+	"github.com/kuniq/kuniq/metrics"
 	"github.com/kuniq/kuniq/window"
 )
 
@@ -210,4 +211,53 @@ func TestPageInBrowser(t *testing.T) {
 	// The check above can see a violation: an inline style attribute is one.
 	b.Do(t, chromedp.Evaluate[chromedp.Void](`document.body.setAttribute("style", "color: red")`))
 	b.Until(t, 2*time.Second, "the control violation", `window.__cspViolations.length > 0`)
+}
+
+// TestPageInBrowserWithPipeline: where a pipeline runs (kuniq run --http routes
+// /api/v1/health to its metrics), the page shows its numbers, and frames/s from successive
+// samples of kuniq_frames_total.
+func TestPageInBrowserWithPipeline(t *testing.T) {
+	b := browsertest.New(t)
+	m := metrics.New()
+	m.Acked(5000, map[string]int64{"late": 4, "syntax": 9})
+	mux := http.NewServeMux()
+	mux.Handle("GET /api/v1/health", m.HealthHandler())
+	mux.Handle("/", NewHandler(pageFixture()))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	// 100 frames every 100 ms: about 1,000 frames/s while the page samples.
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				m.Acked(100, nil)
+			}
+		}
+	}()
+
+	b.Do(t, chromedp.Navigate(srv.URL+"/"))
+	const rateJS = `(() => { const t = Array.from(document.querySelectorAll("#pipeline .tile")).find(t => t.firstChild.textContent === "frames/s");
+  return t ? Number(t.lastChild.textContent.replace(/,/g, "")) : NaN; })()`
+	b.Until(t, 8*time.Second, "a frames/s from two samples", `(`+rateJS+`) > 0`)
+	if rate := browsertest.Eval[float64](t, b, rateJS); rate < 400 || rate > 2500 {
+		t.Errorf("frames/s = %v, want about 1,000", rate)
+	}
+	tiles := browsertest.Eval[string](t, b, `document.getElementById("pipeline").textContent`)
+	for _, want := range []string{"consumer lag0 records", "dead letters13", "readyno"} {
+		if !strings.Contains(tiles, want) {
+			t.Errorf("pipeline tiles %q lack %q", tiles, want)
+		}
+	}
+	if dl := browsertest.Eval[string](t, b, `document.getElementById("deadletters").textContent`); !strings.Contains(dl, "late4") || !strings.Contains(dl, "syntax9") {
+		t.Errorf("dead letters by reason = %q, want late 4 and syntax 9", dl)
+	}
+	if ps := b.Problems(); len(ps) > 0 {
+		t.Errorf("the page caused console errors or CSP violations: %q", ps)
+	}
 }
