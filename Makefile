@@ -15,7 +15,7 @@ CLUSTER_BROKERS ?= $(shell p=$(KAFKA_CLUSTER_PORT); echo 127.0.0.1:$$p,127.0.0.1
 CLUSTER_HOME ?= $(or $(KAFKA_CLUSTER_HOME),$(CURDIR)/.kafka-cluster)
 BENCHTIME ?= 2s
 
-.PHONY: all build test prometheus vet unit integration chaos soak test-cluster check bench fuzz kafka-fetch kafka-up kafka-down kafka-logs kafka-wipe kafka-cluster-up kafka-cluster-down demo crash-demo clean
+.PHONY: all build test prometheus chromium vet unit integration chaos soak test-cluster check bench fuzz kafka-fetch kafka-up kafka-down kafka-logs kafka-wipe kafka-cluster-up kafka-cluster-down demo crash-demo clean
 
 all: build
 
@@ -26,7 +26,7 @@ build:
 
 # The whole suite: static checks, unit tests (no broker), then the integration tests against a
 # real broker that this target starts itself (idempotent; left running for the next run).
-test: prometheus vet unit integration
+test: prometheus chromium vet unit integration
 
 # Debian's prometheus package (prometheus and promtool 2.42): the tests that check
 # deploy/prometheus and deploy/grafana and the one that runs a real Prometheus need it.
@@ -40,6 +40,18 @@ prometheus:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus; \
 	else \
 		echo "prometheus: not installed and no apt-get: install prometheus and promtool (the tests that need them skip)"; \
+	fi
+
+# Debian's chromium package: the page's tests (view, TestPageInBrowser) drive it headless through
+# chromedp. Idempotent like prometheus: nothing to do when it is installed (or KUNIQ_CHROMIUM
+# names a browser); without apt-get it says so and those tests skip (under CI=true they fail).
+chromium:
+	@if [ -n "$$KUNIQ_CHROMIUM" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then \
+		echo "chromium: installed ($$($${KUNIQ_CHROMIUM:-$$(command -v chromium || command -v chromium-browser)} --version 2>/dev/null | head -n 1))"; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; \
+	else \
+		echo "chromium: not installed and no apt-get: install chromium or set KUNIQ_CHROMIUM (the page's browser tests skip)"; \
 	fi
 
 vet:

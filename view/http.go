@@ -27,6 +27,10 @@ type Querier interface {
 // answers it with 400.
 var ErrQuery = errors.New("view: bad query")
 
+// ErrNoPipeline is what GET /api/v1/health answers where no pipeline runs in the process: the
+// page shows it instead of numbers it would have to make up.
+var ErrNoPipeline = errors.New("pipeline metrics (frames/s, consumer lag, dead letters) are served only by kuniq run --http")
+
 // MaxLast caps the limit parameter; a query without limit is bounded by the table's retention.
 const MaxLast = 100_000
 
@@ -43,6 +47,8 @@ const MaxLast = 100_000
 //	    covering windows. 400 with {"error", "boundary", "granularity", "earlier", "later"}
 //	    when a boundary does not align to the finest granularity retained there.
 //	GET /api/v1/progress   watermark and input partitions' clocks.
+//	GET /api/v1/health  404 with ErrNoPipeline's text: the pipeline's metrics live in the
+//	    process that runs it (`kuniq run --http` routes this path to them first).
 //	GET /healthz        "ok".
 //	GET /               the page.
 //
@@ -57,8 +63,13 @@ func NewHandler(q Querier) http.Handler {
 		mux.HandleFunc("GET "+prefix+"/progress", h.progress)
 	}
 	mux.HandleFunc("GET /api/v1/uniques", h.uniques)
+	mux.HandleFunc("GET /api/v1/health", func(w http.ResponseWriter, r *http.Request) {
+		httpError(w, http.StatusNotFound, ErrNoPipeline.Error())
+	})
 	mux.HandleFunc("GET /healthz", h.healthz)
 	mux.HandleFunc("GET /{$}", h.page)
+	// Browsers ask for an icon; the page has none, and a 404 would be an error in its console.
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	return mux
 }
 

@@ -1,6 +1,7 @@
 package view
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -19,8 +21,10 @@ import (
 	"github.com/kuniq/kuniq/window"
 )
 
-// fakeQuerier answers from a fixed list of results, the way View does: sorted, range, last.
+// fakeQuerier answers from a list of results, the way View does: sorted, range, last. It is
+// safe for concurrent use, so a browser may poll it while a test adds a window (put).
 type fakeQuerier struct {
+	mu        sync.Mutex
 	recovered atomic.Bool
 	results   []codec.Result
 	progress  Progress
@@ -30,7 +34,18 @@ type fakeQuerier struct {
 
 func (f *fakeQuerier) Recovered() bool { return f.recovered.Load() }
 
+// put adds r, or replaces the result of its window, keeping results sorted by start.
+func (f *fakeQuerier) put(r codec.Result) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.results = slices.DeleteFunc(f.results, func(o codec.Result) bool { return o.Key() == r.Key() })
+	f.results = append(f.results, r)
+	slices.SortStableFunc(f.results, func(a, b codec.Result) int { return cmp.Compare(a.Start, b.Start) })
+}
+
 func (f *fakeQuerier) Query(q Query) ([]codec.Result, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.queries = append(f.queries, q)
 	if f.err != nil {
 		return nil, f.err
@@ -48,6 +63,12 @@ func (f *fakeQuerier) Query(q Query) ([]codec.Result, error) {
 }
 
 func (f *fakeQuerier) Get(k window.Key) (codec.Result, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.get(k)
+}
+
+func (f *fakeQuerier) get(k window.Key) (codec.Result, bool, error) {
 	if f.err != nil {
 		return codec.Result{}, false, f.err
 	}
@@ -59,10 +80,16 @@ func (f *fakeQuerier) Get(k window.Key) (codec.Result, bool, error) {
 	return codec.Result{}, false, nil
 }
 
-func (f *fakeQuerier) Progress() (Progress, error) { return f.progress, f.err }
+func (f *fakeQuerier) Progress() (Progress, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.progress, f.err
+}
 
 // Uniques answers the sum of the minute windows' users in range: enough to check the wiring.
 func (f *fakeQuerier) Uniques(from, to int64) (Range, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if f.err != nil {
 		return Range{}, f.err
 	}
@@ -72,7 +99,7 @@ func (f *fakeQuerier) Uniques(from, to int64) (Range, error) {
 	}
 	out := Range{From: from, To: to, FromTime: stamp(from), ToTime: stamp(to), Windows: keys, Complete: true, Precision: 14, StdError: 0.0001221}
 	for _, k := range keys {
-		r, ok, _ := f.Get(k)
+		r, ok, _ := f.get(k)
 		out.Uniques += r.Uniques
 		out.Frames += r.Frames
 		out.Complete = out.Complete && ok && r.Final
@@ -297,7 +324,7 @@ func TestHandlerPage(t *testing.T) {
 	}
 	page := string(body)
 	// Self-contained: it fetches only its own API and loads nothing from elsewhere.
-	for _, want := range []string{"/api/windows?granularity=minute", "/api/progress", "setInterval(poll, 2000)", "<svg"} {
+	for _, want := range []string{"/api/v1/windows?", "/api/v1/progress", "/api/v1/uniques?", "/api/v1/health", "POLL_MS = 2000", "<svg"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}
@@ -425,6 +452,24 @@ func TestHandlerV1(t *testing.T) {
 		codeV1, bodyV1 := do(t, h, "/api/v1"+path)
 		if code != codeV1 || body != bodyV1 {
 			t.Errorf("GET /api%s = %d %s, but /api/v1%s = %d %s", path, code, body, path, codeV1, bodyV1)
+		}
+	}
+}
+
+// TestHandlerNoPipeline: where no pipeline runs, the health route says so (404 with
+// ErrNoPipeline) rather than answering numbers, and the browser's icon request is not an error.
+func TestHandlerNoPipeline(t *testing.T) {
+	h := NewHandler(newFake())
+	for _, tc := range []struct {
+		target string
+		code   int
+		body   string
+	}{
+		{"/api/v1/health", http.StatusNotFound, `{"error":"` + ErrNoPipeline.Error() + `"}` + "\n"},
+		{"/favicon.ico", http.StatusNoContent, ""},
+	} {
+		if code, body := do(t, h, tc.target); code != tc.code || body != tc.body {
+			t.Errorf("GET %s = %d %q, want %d %q", tc.target, code, body, tc.code, tc.body)
 		}
 	}
 }

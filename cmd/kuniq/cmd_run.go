@@ -24,6 +24,7 @@ type runFlags struct {
 	retMinute, retHour, retDay     *time.Duration
 	retWeek, retMonth, retYear     *time.Duration
 	http                           *string
+	httpPage                       *bool
 	httpf                          *httpFlags
 	correction                     *time.Duration
 }
@@ -64,6 +65,7 @@ func addRunFlags(fs *flagSet, replay bool) *runFlags {
 		retMonth:        fs.Duration("retention-month", 0, "keep month windows this long after their end (0: forever)"),
 		retYear:         fs.Duration("retention-year", 0, "keep year windows this long after their end (0: forever)"),
 		http:            fs.String("http", "", "serve /metrics (Prometheus), /healthz and /readyz on this address, e.g. 127.0.0.1:9464 (empty: off)"),
+		httpPage:        fs.Bool("http-page", true, "with --http and stage 2 here, also serve the page and the query API (/, /api/v1/windows, /api/v1/uniques, /api/v1/progress) from a view of the table kept under --state-dir"),
 		httpf:           addHTTPFlags(fs),
 	}
 }

@@ -5,12 +5,16 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kuniq/kuniq/metrics"
+	"github.com/kuniq/kuniq/view"
 )
 
 // lockedBuffer is a stderr that a running command writes while the test reads it.
@@ -116,5 +120,32 @@ func TestServeWaitsForTable(t *testing.T) {
 	}
 	if s := stderr.String(); strings.Contains(s, "s3cr3t-token") || !strings.Contains(s, "opening the window table") {
 		t.Errorf("stderr %q: want the wait logged, and never the token", s)
+	}
+}
+
+// TestRunRoutes: run --http answers /api/v1/health from its metrics, also when the page's
+// handler (whose own /api/v1/health says there is no pipeline) answers everything else.
+func TestRunRoutes(t *testing.T) {
+	m := metrics.New()
+	m.Acked(42, nil)
+	page := view.NewHandler(&pendingView{})
+	for _, tc := range []struct {
+		name     string
+		page     http.Handler
+		target   string
+		code     int
+		contains string
+	}{
+		{"health without page", nil, "/api/v1/health", http.StatusOK, `"frames_total":42`},
+		{"no page", nil, "/", http.StatusNotFound, ""},
+		{"health beside the page", page, "/api/v1/health", http.StatusOK, `"frames_total":42`},
+		{"the page, waiting for its view", page, "/", http.StatusServiceUnavailable, "<svg"},
+		{"metrics", page, "/metrics", http.StatusOK, "kuniq_frames_total 42"},
+	} {
+		rec := httptest.NewRecorder()
+		routes(m, tc.page).ServeHTTP(rec, httptest.NewRequest("GET", tc.target, nil))
+		if rec.Code != tc.code || !strings.Contains(rec.Body.String(), tc.contains) {
+			t.Errorf("%s: GET %s = %d %.120q, want %d with %q", tc.name, tc.target, rec.Code, rec.Body.String(), tc.code, tc.contains)
+		}
 	}
 }
