@@ -120,6 +120,9 @@ func NewFrameDecoder(c FrameConfig) (*FrameDecoder, error) {
 
 // Configure makes d decode frames laid out as c says. On error d is unchanged.
 func (d *FrameDecoder) Configure(c FrameConfig) error {
+	if c.Format != FormatJSON {
+		return fmt.Errorf("frame format %v: FrameDecoder decodes JSON (NewDecoder picks the decoder of a format)", c.Format)
+	}
 	fc, err := compileConfig(c)
 	if err != nil {
 		return err

@@ -17,8 +17,14 @@ type FrameConfig struct {
 	UIDField, TSField string
 	// TSUnit is what one unit of ts is: time.Second (also the zero value), time.Millisecond,
 	// time.Microsecond or time.Nanosecond. The value is converted to unix seconds (truncated
-	// toward zero) before the range check.
+	// toward zero) before the range check. It applies to every format: a protobuf frame's
+	// int64 ts counts in this unit too.
 	TSUnit time.Duration
+	// Format is how frames are written: FormatJSON (the zero value) or FormatProtobuf. The
+	// field paths apply to JSON only; a protobuf frame keeps its ts and uid in fields 1 and 2
+	// of message Frame (codec/frame.proto), so with FormatProtobuf UIDField and TSField must
+	// be "" or the defaults.
+	Format Format
 }
 
 // The default field paths.
@@ -147,6 +153,20 @@ func mustCompile(c FrameConfig) *frameConfig {
 }
 
 func compileConfig(c FrameConfig) (*frameConfig, error) {
+	switch c.Format {
+	case FormatJSON:
+	case FormatProtobuf:
+		// A user who sets a field path for protobuf frames expects it to be honoured; refuse it
+		// rather than silently read fields 1 and 2.
+		if u := c.UIDField; u != "" && u != DefaultUIDField {
+			return nil, fmt.Errorf("uid field %q: field paths apply to JSON frames; a protobuf frame's uid is field 2 of message Frame", u)
+		}
+		if t := c.TSField; t != "" && t != DefaultTSField {
+			return nil, fmt.Errorf("ts field %q: field paths apply to JSON frames; a protobuf frame's ts is field 1 of message Frame", t)
+		}
+	default:
+		return nil, fmt.Errorf("frame format %v: want json or protobuf", c.Format)
+	}
 	fc := &frameConfig{}
 	for f, path := range [2]string{c.UIDField, c.TSField} {
 		if path == "" {
@@ -203,6 +223,33 @@ func compileConfig(c FrameConfig) (*frameConfig, error) {
 		return nil, fmt.Errorf("ts unit %v: want 1s, 1ms, 1µs or 1ns", c.TSUnit)
 	}
 	return fc, nil
+}
+
+// pow10 holds 10^drop for the drops compileConfig sets.
+var pow10 = [10]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9}
+
+// seconds converts a ts that is already an integer in c's unit (a protobuf frame's int64) to
+// unix seconds, truncated toward zero, and reports false outside [MinTS, MaxTS]. It is the rule
+// parseTS applies to a JSON integer, for an int64: the same value in either format gives the
+// same seconds and the same verdict (TestSecondsMatchesParseTS, FuzzSecondsMatchesParseTS).
+func (c *frameConfig) seconds(v int64) (int64, bool) {
+	s := v / pow10[c.drop] // Go's division truncates toward zero, as dropping digits does
+	return s, s >= MinTS && s <= MaxTS
+}
+
+// UnitsPerSecond is how many units of ts one second holds: 1 for seconds, 1000 for
+// milliseconds. A writer that has a frame's time in seconds (a decoded Frame.TS) multiplies by
+// it to write the ts in the configured unit.
+func (c FrameConfig) UnitsPerSecond() int64 {
+	switch c.TSUnit {
+	case time.Millisecond:
+		return 1e3
+	case time.Microsecond:
+		return 1e6
+	case time.Nanosecond:
+		return 1e9
+	}
+	return 1
 }
 
 func newSegment(k string) segment {

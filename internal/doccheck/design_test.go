@@ -26,6 +26,7 @@ var externalNames = map[string]string{
 	"github.com/syndtr/goleveldb":         "goleveldb",
 	"github.com/xdg-go/scram":             "xdg-go/scram",
 	"github.com/prometheus/client_golang": "client_golang",
+	"google.golang.org/protobuf":          "protobuf",
 }
 
 // modulePath reads the module's path from go.mod.
