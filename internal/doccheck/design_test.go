@@ -27,6 +27,8 @@ var externalNames = map[string]string{
 	"github.com/xdg-go/scram":             "xdg-go/scram",
 	"github.com/prometheus/client_golang": "client_golang",
 	"google.golang.org/protobuf":          "protobuf",
+	"github.com/prometheus/client_model":  "client_model",
+	"github.com/chromedp":                 "chromedp",
 }
 
 // modulePath reads the module's path from go.mod.
