@@ -61,7 +61,17 @@ nodes=(1 2 3)
 
 log() { echo "kafka.sh: $*" >&2; }
 
-alive() { [[ -f $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# alive PIDFILE: the recorded process runs and is a broker. A pid file outlives a SIGKILLed
+# broker, and pids are reused (pid_max is often 32768; thread ids share the space): without the
+# command-line check, 'up' after a kill could take another process for the broker and 'down'
+# would SIGTERM it.
+alive() {
+	[[ -f $1 ]] || return 1
+	local pid
+	pid=$(cat "$1")
+	kill -0 "$pid" 2>/dev/null || return 1
+	[[ ! -d /proc/$pid ]] || grep -qa 'kafka\.Kafka' "/proc/$pid/cmdline" 2>/dev/null
+}
 running() { alive "$pidfile"; }
 
 fetch() {

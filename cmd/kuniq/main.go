@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -36,13 +37,7 @@ func commands() []command {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	go func() {
-		// The first signal asks for a graceful stop; from then on a second one ends the
-		// process at once (the default action).
-		<-ctx.Done()
-		stop()
-	}()
+	ctx, stop := stopOnSignal()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if errors.Is(err, flag.ErrHelp) {
@@ -56,6 +51,26 @@ func main() {
 		fmt.Fprintln(os.Stderr, "kuniq:", err)
 		os.Exit(1)
 	}
+}
+
+// stopOnSignal returns a context that SIGINT or SIGTERM cancels. The first signal asks for a
+// graceful stop and is logged (through the command's logger once it has one), so that an exit
+// a supervisor did not ask for is never a mystery; from then on a second signal ends the
+// process at once (the default action).
+func stopOnSignal() (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case sig := <-sigs:
+			slog.Info("signal received: stopping gracefully (a second one stops at once)", "signal", sig.String())
+		case <-ctx.Done():
+		}
+		signal.Stop(sigs)
+		cancel()
+	}()
+	return ctx, cancel
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
