@@ -15,7 +15,7 @@ CLUSTER_BROKERS ?= $(shell p=$(KAFKA_CLUSTER_PORT); echo 127.0.0.1:$$p,127.0.0.1
 CLUSTER_HOME ?= $(or $(KAFKA_CLUSTER_HOME),$(CURDIR)/.kafka-cluster)
 BENCHTIME ?= 2s
 
-.PHONY: all build test prometheus chromium vet unit integration chaos soak test-cluster check bench fuzz kafka-fetch kafka-up kafka-down kafka-logs kafka-wipe kafka-cluster-up kafka-cluster-down demo crash-demo clean
+.PHONY: all build test prometheus chromium vet unit integration chaos soak test-cluster check bench fuzz kafka-fetch kafka-up kafka-down kafka-logs kafka-wipe kafka-cluster-up kafka-cluster-down demo crash-demo screenshot clean
 
 all: build
 
@@ -122,6 +122,14 @@ demo: build
 
 crash-demo: build
 	scripts/crash-demo.sh
+
+# The page's screenshot in docs/img/ (README shows it): headless Chromium on a page that serves
+# data, by default the one `make demo` leaves at 127.0.0.1:8080 while it runs, or any other
+# (SCREENSHOT_URL).
+SCREENSHOT_URL ?= http://127.0.0.1:8080/
+screenshot: chromium
+	mkdir -p docs/img
+	$(GO) run ./scripts/screenshot -url '$(SCREENSHOT_URL)' -out docs/img/page.png
 
 clean:
 	rm -rf bin

@@ -63,6 +63,17 @@ range() {
 		f="%." p "f"; printf(f "–" f " (median " f ", n=%d)", a[1], a[NR], a[int((NR+1)/2)], NR) }'
 }
 div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "nan"; else printf "%.4f", a / b }'; }
+# stage1_rate LAG-RESULT: kuniq's stage-1 frames/s from scripts/bench/lag's RESULT line: the
+# steady rate (from the first visible commit), or, when that commit already covered half the
+# input (a small input read before the first commit), the wall rate including start-up.
+stage1_rate() {
+	local steady=$(field steady_records "$1") consumed=$(field consumed "$1")
+	if ((steady * 2 >= consumed)); then
+		div "$steady" "$(field steady_secs "$1")"
+	else
+		div "$consumed" "$(field secs "$1")"
+	fi
+}
 # pids of kuniq instances this script started, stopped on exit.
 pids=()
 cleanup() {
@@ -370,7 +381,7 @@ if has scale; then
 					continue
 				fi
 				for p in "${started[@]}"; do stop_kuniq "$p"; done
-				kf=$(div "$(field steady_records "$res")" "$(field steady_secs "$res")")
+				kf=$(stage1_rate "$res")
 				if ((n == 1)); then k1+=("$kf") r1+=("$(div "$kf" "$cf")"); else k2+=("$kf") r2+=("$(div "$kf" "$cf")"); fi
 				note "scale round $r: $np partitions, $n instances: consumer $cf, kuniq $kf frames/s"
 			done
