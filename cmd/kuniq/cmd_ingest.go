@@ -132,7 +132,7 @@ func ingestSources(names []string) ([]emitter.Source, error) {
 			id = abs
 		}
 		srcs = append(srcs, emitter.Source{Name: name, ID: id, Open: func() (io.ReadCloser, error) {
-			r, closeIn, err := openInputs([]string{name})
+			r, closeIn, err := openInputs([]string{name}, true)
 			if err != nil {
 				return nil, err
 			}
