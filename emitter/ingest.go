@@ -163,11 +163,11 @@ type Stats struct {
 	// NotFrames counts the lines that do not decode as a frame, produced as they are, when
 	// converting to protobuf (Config.Format); the processor dead-letters them.
 	NotFrames int64
-	Before  int64 // lines before Config.FromLine, skipped
-	Present int64 // lines from Config.FromLine on that were in the topic already, skipped
-	Failed  int64 // records read but not acknowledged when Run stopped early
-	Retried int64 // batches sent again after a failure
-	Outages int   // times records stopped being acknowledged for a while
+	Before    int64 // lines before Config.FromLine, skipped
+	Present   int64 // lines from Config.FromLine on that were in the topic already, skipped
+	Failed    int64 // records read but not acknowledged when Run stopped early
+	Retried   int64 // batches sent again after a failure
+	Outages   int   // times records stopped being acknowledged for a while
 	// Stalled is the time during which some partition could not be written.
 	Stalled time.Duration
 	Elapsed time.Duration
@@ -538,7 +538,7 @@ func (in *Ingest) keyer() *keyer {
 	k := &keyer{mode: in.cfg.Keying}
 	if in.cfg.Format == codec.FormatProtobuf {
 		pc := in.cfg.Frame
-		pc.UIDField, pc.TSField = "", "" // the paths are the lines'; the message has fields 1 and 2
+		pc.UIDField, pc.TSField = "", ""       // the paths are the lines'; the message has fields 1 and 2
 		k.proto, _ = codec.NewProtoDecoder(pc) // validated with the Config
 	}
 	return k
