@@ -210,3 +210,33 @@ func FuzzReadDelimited(f *testing.F) {
 		}
 	})
 }
+
+// TestFramingAllocs: walking a chunk's frames allocates nothing per frame, in either framing.
+func TestFramingAllocs(t *testing.T) {
+	pb, err := os.ReadFile(filepath.Join(testkit.Root(t), "testdata/challenge-sample-1000.pb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonl := testkit.Sample(t)
+	for _, tt := range []struct {
+		name string
+		f    framing
+		cfg  codec.FrameConfig
+		in   []byte
+	}{{"delimited", delimited{}, protoConfig, pb}, {"lines", lines{}, codec.FrameConfig{}, jsonl}} {
+		d, err := codec.NewDecoder(tt.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := make([]Frame, 0, 1000)
+		if _, n, _ := tt.f.decode(d, tt.in, 1<<20, dst); n != 1000 {
+			t.Fatalf("%s: %d frames, want 1000", tt.name, n)
+		}
+		if a := testing.AllocsPerRun(10, func() { dst, _, _ = tt.f.decode(d, tt.in, 1<<20, dst[:0]) }); a != 0 {
+			t.Errorf("%s: %v allocations per chunk of 1000 frames, want 0", tt.name, a)
+		}
+		if n, stop := tt.f.cut(tt.in, 1<<20); n != len(tt.in) || stop {
+			t.Errorf("%s: cut = %d, %v; want %d, false", tt.name, n, stop, len(tt.in))
+		}
+	}
+}
