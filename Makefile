@@ -95,6 +95,7 @@ bench:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeFrame -fuzztime 60s ./codec/
+	$(GO) test -run '^$$' -fuzz FuzzReadDelimited -fuzztime 60s ./engine/
 
 kafka-fetch:
 	scripts/kafka.sh fetch

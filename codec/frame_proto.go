@@ -233,8 +233,10 @@ func AppendDelimited(b, msg []byte) []byte {
 }
 
 // ErrDelimited is returned, wrapped, by NextDelimited when a length-delimited stream cannot be
-// read on: a length prefix that is not a varint, or one over the limit. Nothing after it can
-// be trusted to start at a message, so readers stop there rather than guess.
+// read on: a length prefix that is not a varint (also wrapping ErrSyntax), or one over the
+// limit (also wrapping ErrTooLarge), so Reason names the dead letter of the bytes at the
+// prefix. Nothing after it can be trusted to start at a message, so readers stop there rather
+// than guess.
 var ErrDelimited = errors.New("delimited protobuf stream: bad length prefix")
 
 // NextDelimited reads the message at the start of b, a piece of a length-delimited stream: it
@@ -246,12 +248,12 @@ func NextDelimited(b []byte, max int) (msg []byte, n int, err error) {
 	l, k := protowire.ConsumeVarint(b)
 	if k < 0 {
 		if err := protowire.ParseError(k); !errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, 0, fmt.Errorf("%w: %v", ErrDelimited, err)
+			return nil, 0, fmt.Errorf("%w: %v: %w", ErrDelimited, err, ErrSyntax)
 		}
 		return nil, 0, io.ErrUnexpectedEOF
 	}
 	if l > uint64(max) {
-		return nil, 0, fmt.Errorf("%w: a message of %d bytes, over the limit of %d (is this a length-delimited protobuf stream?)", ErrDelimited, l, max)
+		return nil, 0, fmt.Errorf("%w: a message of %d bytes, over the limit of %d (is this a length-delimited protobuf stream?): %w", ErrDelimited, l, max, ErrTooLarge)
 	}
 	if uint64(len(b)-k) < l {
 		return nil, 0, io.ErrUnexpectedEOF

@@ -3,7 +3,8 @@
 //
 // What goes in: lines, one frame per line, from one or more sources (files, stdin; gzip
 // already undone by the caller). What comes out: one Kafka record per non-blank line on the
-// input topic, the line's bytes as the value, unchanged, with three headers: HeaderProducer
+// input topic, the line's bytes as the value, unchanged (or, with Config.Format protobuf, the
+// line converted to message Frame of codec/frame.proto; a line that is no frame stays as it is), with three headers: HeaderProducer
 // ("kuniq ingest" and its version), HeaderSource (the source's absolute path, "-" for stdin)
 // and HeaderLine (the line's number in it). Blank lines (empty or only spaces, tabs and "\r")
 // are skipped; lines over Config.MaxLineBytes are skipped, logged and counted; nothing else

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"slices"
 	"strconv"
 	"sync"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/IBM/sarama"
 
+	"github.com/kuniq/kuniq/codec"
 	"github.com/kuniq/kuniq/internal/retry"
 	"github.com/kuniq/kuniq/kafka"
 )
@@ -37,6 +39,17 @@ type Config struct {
 	Topic string
 	// Keying picks the record key, and so the partition, of each line.
 	Keying Keying
+	// Format is what the records hold: codec.FormatJSON (the zero value), each line as it is,
+	// or codec.FormatProtobuf, each line converted to a message Frame in protobuf's plain wire
+	// format (codec/frame.proto), its ts in Frame.TSUnit. A line that does not decode as a
+	// frame has no protobuf form: it is produced as it is, so that the processor dead-letters
+	// it with its original bytes, as it does a malformed JSON frame, and counted
+	// (Stats.NotFrames).
+	Format codec.Format
+	// Frame says where the lines keep their uid and ts, and the ts's unit, when they are
+	// converted to protobuf (unused for JSON, whose lines are not decoded but for the key).
+	// Its Format must be JSON: it describes the lines.
+	Frame codec.FrameConfig
 	// FlushBytes is the batch size aimed for per partition before it is sent; larger batches
 	// compress better and cost fewer requests.
 	FlushBytes int
@@ -100,6 +113,14 @@ func (c Config) Validate() error {
 	if c.Keying > KeyHash {
 		errs = append(errs, fmt.Errorf("unknown %v", c.Keying))
 	}
+	if c.Format > codec.FormatProtobuf {
+		errs = append(errs, fmt.Errorf("unknown %v", c.Format))
+	}
+	if c.Frame.Format != codec.FormatJSON {
+		errs = append(errs, fmt.Errorf("frame config of the lines: format %v, want json", c.Frame.Format))
+	} else if err := c.Frame.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.FlushBytes <= 0 {
 		errs = append(errs, fmt.Errorf("flush bytes %d <= 0", c.FlushBytes))
 	}
@@ -139,11 +160,14 @@ type Stats struct {
 	Read    int64 // input bytes consumed, newlines and blank lines included
 	Blank   int64 // blank lines skipped
 	TooLong int64 // lines longer than MaxLineBytes, skipped
-	Before  int64 // lines before Config.FromLine, skipped
-	Present int64 // lines from Config.FromLine on that were in the topic already, skipped
-	Failed  int64 // records read but not acknowledged when Run stopped early
-	Retried int64 // batches sent again after a failure
-	Outages int   // times records stopped being acknowledged for a while
+	// NotFrames counts the lines that do not decode as a frame, produced as they are, when
+	// converting to protobuf (Config.Format); the processor dead-letters them.
+	NotFrames int64
+	Before    int64 // lines before Config.FromLine, skipped
+	Present   int64 // lines from Config.FromLine on that were in the topic already, skipped
+	Failed    int64 // records read but not acknowledged when Run stopped early
+	Retried   int64 // batches sent again after a failure
+	Outages   int   // times records stopped being acknowledged for a while
 	// Stalled is the time during which some partition could not be written.
 	Stalled time.Duration
 	Elapsed time.Duration
@@ -217,8 +241,8 @@ func (in *Ingest) RunSources(ctx context.Context, srcs ...Source) (Stats, error)
 	if in.cfg.FromLine > 0 {
 		log.Info("resume: lines before from_line are skipped; reading each partition back to its last line of this input",
 			"from_line", in.cfg.FromLine, "topic", in.cfg.Topic)
-		k := keyer{mode: in.cfg.Keying}
-		if have, err = scanWritten(ctx, client, in.cfg.Topic, parts, srcs, &k); err != nil {
+		k := in.keyer()
+		if have, err = scanWritten(ctx, client, in.cfg.Topic, parts, srcs, k); err != nil {
 			return Stats{}, fmt.Errorf("ingest: %w", err)
 		}
 		for _, p := range parts {
@@ -384,7 +408,8 @@ const maxLogged = 10
 // producer stops, or reading fails. It returns the line after the last one it handled.
 func (in *Ingest) read(srcs []Source, p *producer, have *written, partitions int, st *Stats, read *atomic.Int64) (next lineRef, err error) {
 	log := in.log()
-	k := keyer{mode: in.cfg.Keying}
+	k := in.keyer()
+	conv := in.converter()
 	values := slab{size: 1 << 20}
 	small := slab{size: 64 << 10}
 	var recs recordBlocks
@@ -432,6 +457,13 @@ func (in *Ingest) read(srcs []Source, p *producer, have *written, partitions int
 			case ref.input < from:
 				st.Before++
 				continue
+			}
+			if conv != nil {
+				value, ok := conv.convert(line)
+				if !ok {
+					st.NotFrames++
+				}
+				line = value
 			}
 			key = k.appendKey(key[:0], line)
 			pt := hashPartition(key, partitions)
@@ -499,4 +531,43 @@ func (s *slab) copy(b []byte) []byte {
 	start := len(s.buf)
 	s.buf = append(s.buf, b...)
 	return s.buf[start:len(s.buf):len(s.buf)]
+}
+
+// keyer is the keyer of the records this ingest writes, and reads back when it resumes.
+func (in *Ingest) keyer() *keyer {
+	k := &keyer{mode: in.cfg.Keying}
+	if in.cfg.Format == codec.FormatProtobuf {
+		pc := in.cfg.Frame
+		pc.UIDField, pc.TSField = "", ""       // the paths are the lines'; the message has fields 1 and 2
+		k.proto, _ = codec.NewProtoDecoder(pc) // validated with the Config
+	}
+	return k
+}
+
+// converter turns lines into protobuf records, or is nil when ingest writes lines as they are.
+func (in *Ingest) converter() *protoConverter {
+	if in.cfg.Format != codec.FormatProtobuf {
+		return nil
+	}
+	d, _ := codec.NewFrameDecoder(in.cfg.Frame) // validated with the Config
+	return &protoConverter{dec: d, units: in.cfg.Frame.UnitsPerSecond()}
+}
+
+// protoConverter converts JSON lines to protobuf messages. It is not safe for concurrent use.
+type protoConverter struct {
+	dec   *codec.FrameDecoder
+	units int64 // of the ts per second: the message's ts counts in the lines' unit
+	buf   []byte
+}
+
+// convert returns the protobuf message of line, valid until the next call, and true; or line
+// itself and false when it does not decode as a frame (or its ts, in its unit, overflows an
+// int64: a nanosecond ts after 2262).
+func (c *protoConverter) convert(line []byte) ([]byte, bool) {
+	f, err := c.dec.Decode(line)
+	if err != nil || f.TS > math.MaxInt64/c.units {
+		return line, false
+	}
+	c.buf = codec.AppendProtoFrame(c.buf[:0], f.TS*c.units, f.UID)
+	return c.buf, true
 }

@@ -13,12 +13,14 @@ type Keying uint8
 
 const (
 	// KeyUID keys a frame by its root "uid" (found with codec.FrameDecoder, the processor's own
-	// decoder, so decoy "uid" keys in nested objects never count). One user stays on one
-	// partition, and placement is a pure function of the input. Lines that do not decode fall
-	// back to KeyHash. It costs a full decode of each frame (a few µs of one core).
+	// decoder, so decoy "uid" keys in nested objects never count); a record converted to
+	// protobuf (Config.Format) by its uid, field 2 (the uid Config.Frame found in the line).
+	// One user stays on one partition, and placement is a pure function of the input. Values
+	// that do not decode fall back to KeyHash. It costs a full decode of each frame (a few µs
+	// of one core for JSON).
 	KeyUID Keying = iota
 	// KeyHash keys a line by its CRC-32C (hardware-accelerated, ~0.1 µs for 2 KB), as 8 hex
-	// digits. Partitions balance and placement is deterministic, but one user's frames spread
+	// digits (of the record's value: the protobuf message when ingest converts). Partitions balance and placement is deterministic, but one user's frames spread
 	// over all partitions.
 	KeyHash
 )
@@ -47,23 +49,33 @@ func ParseKeying(s string) (Keying, error) {
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// keyer appends the key of a line. It is not safe for concurrent use (the decoder has scratch
-// space).
+// keyer appends the key of a record's value. It is not safe for concurrent use (the decoder
+// has scratch space).
 type keyer struct {
 	mode Keying
-	dec  codec.FrameDecoder
+	// proto, if not nil, decodes the values (protobuf records); nil: json.
+	proto *codec.ProtoDecoder
+	json  codec.FrameDecoder
 }
 
-// appendKey appends the key of line to dst. The key is never empty.
-func (k *keyer) appendKey(dst, line []byte) []byte {
+// appendKey appends the key of value (a line, or the protobuf message made of it) to dst. The
+// key is never empty.
+func (k *keyer) appendKey(dst, value []byte) []byte {
 	if k.mode == KeyUID {
-		if f, err := k.dec.Decode(line); err == nil {
+		var f codec.Frame
+		var err error
+		if k.proto != nil {
+			f, err = k.proto.Decode(value)
+		} else {
+			f, err = k.json.Decode(value)
+		}
+		if err == nil {
 			// Decode guarantees a non-empty uid.
 			return append(dst, f.UID...)
 		}
 	}
 	var sum [4]byte
-	c := crc32.Checksum(line, castagnoli)
+	c := crc32.Checksum(value, castagnoli)
 	sum[0], sum[1], sum[2], sum[3] = byte(c>>24), byte(c>>16), byte(c>>8), byte(c)
 	return hex.AppendEncode(dst, sum[:])
 }

@@ -89,7 +89,7 @@ func TestKeysBalancePartitions(t *testing.T) {
 					t.Fatal(err)
 				}
 				counts[p]++
-				f, err := dec.dec.Decode(line)
+				f, err := dec.json.Decode(line)
 				if err != nil {
 					continue
 				}

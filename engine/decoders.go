@@ -29,9 +29,10 @@ type Batch struct {
 // TooLargeHead is how much of a frame over the size limit its dead letter keeps.
 const TooLargeHead = 1024
 
-// NewDecoders returns a pool of n decoders (0: GOMAXPROCS) configured by frame (where frames
-// keep their uid and ts; the caller validated it). A frame over maxBytes (0: no limit) is not
-// decoded: it becomes codec.ErrTooLarge with its first TooLargeHead bytes. Run starts them.
+// NewDecoders returns a pool of n decoders (0: GOMAXPROCS) configured by frame (the format,
+// JSON or protobuf, and where frames keep their uid and ts; the caller validated it). A frame
+// over maxBytes (0: no limit) is not decoded: it becomes codec.ErrTooLarge with its first
+// TooLargeHead bytes. Run starts them.
 func NewDecoders(n, maxBytes int, frame codec.FrameConfig) *Decoders {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
@@ -45,7 +46,7 @@ func (d *Decoders) Run(ctx context.Context) error {
 	for range d.n {
 		go func() {
 			defer func() { done <- struct{}{} }()
-			dec, _ := codec.NewFrameDecoder(d.frame)
+			dec, _ := codec.NewDecoder(d.frame)
 			for {
 				select {
 				case b := <-d.jobs:

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -23,10 +22,12 @@ type ReadConfig struct {
 	// Workers decode in parallel; 0 means GOMAXPROCS. 1 decodes on one goroutine beside the
 	// reader. Any value gives the same batches in the same order.
 	Workers int
-	// MaxLine is the longest line accepted; a longer one is a dead letter ("syntax"), never a
-	// crash or an unbounded buffer. 0 means 16 MiB.
+	// MaxLine is the longest line or protobuf message accepted; a longer line is a dead letter
+	// ("syntax"), a longer message's length prefix breaks the stream ("too_large", see Read),
+	// never a crash or an unbounded buffer. 0 means 16 MiB.
 	MaxLine int
-	// Frame configures the decoders: where frames keep their uid and ts (Config.Frame).
+	// Frame configures the decoders: the format (JSON lines, or a length-delimited protobuf
+	// stream) and where frames keep their uid and ts (Config.Frame).
 	Frame codec.FrameConfig
 }
 
@@ -35,15 +36,26 @@ var ErrLineTooLong = fmt.Errorf("%w: line too long", codec.ErrSyntax)
 
 type chunk struct {
 	buf    []byte
-	lines  int64   // lines in the chunk, counted by its decoder
+	lines  int64   // lines (or messages) in the chunk, counted by its decoder
 	frames []Frame // Offset relative to the chunk's first line (0) until handed on
+	broken error   // the stream cannot be read past this chunk's last frame
 	done   chan struct{}
 }
 
-// Read splits r into lines, decodes them on Workers goroutines and calls fn with each batch
+// Read splits r into frames, decodes them on Workers goroutines and calls fn with each batch
 // of frames strictly in input order, from one goroutine at a time. Frame.Line aliases a buffer
-// that is reused after fn returns. Line numbers (Frame.Offset) start at 1; empty lines are
+// that is reused after fn returns.
+//
+// JSON input is split into lines: line numbers (Frame.Offset) start at 1; empty lines are
 // skipped but counted. A trailing "\r" is JSON whitespace, so CRLF files need no special case.
+//
+// Protobuf input (Frame.Format) is a length-delimited stream: Frame.Offset numbers the
+// messages from 1, and Frame.Line is the message without its prefix. A stream that ends inside
+// a prefix or a message ends with a dead letter (ErrTruncated, "syntax"). A length prefix
+// that is not a varint ("syntax") or exceeds MaxLine ("too_large") is a dead letter holding
+// the bytes from the prefix on (their first TooLargeHead), and Read then returns an error
+// wrapping codec.ErrDelimited, after fn has had every frame before it: no later byte can be
+// trusted to start a message.
 func Read(ctx context.Context, r io.Reader, cfg ReadConfig, fn func([]Frame) error) error {
 	workers := cfg.Workers
 	if workers <= 0 {
@@ -58,6 +70,7 @@ func Read(ctx context.Context, r io.Reader, cfg ReadConfig, fn func([]Frame) err
 	}
 	p := &chunks{
 		frame:   cfg.Frame,
+		framing: framingOf(cfg.Frame.Format),
 		maxLine: maxLine,
 		jobs:    make(chan *chunk, workers),
 		ordered: make(chan *chunk, 2*workers), // bounds the chunks in flight
@@ -76,6 +89,7 @@ func Read(ctx context.Context, r io.Reader, cfg ReadConfig, fn func([]Frame) err
 // twice, on jobs for a decoder and on ordered for handOver, which waits for each in turn.
 type chunks struct {
 	frame               codec.FrameConfig
+	framing             framing
 	maxLine             int
 	jobs, ordered, free chan *chunk
 }
@@ -97,7 +111,7 @@ func (p *chunks) recycle(c *chunk) {
 	}
 }
 
-// split reads r into chunks that end at a line end (or hold a piece of a line longer than
+// split reads r into chunks that end at a frame's end (or hold a piece of a line longer than
 // maxLine) and queues them.
 func (p *chunks) split(ctx context.Context, r io.Reader) error {
 	defer close(p.jobs)
@@ -112,19 +126,23 @@ func (p *chunks) split(ctx context.Context, r io.Reader) error {
 		}
 		carry = carry[:0]
 		if !eof {
-			cut := bytes.LastIndexByte(c.buf, '\n')
+			cut, stop := p.framing.cut(c.buf, p.maxLine)
 			switch {
+			case stop:
+				// The stream is broken after cut: the decoder makes the rest one dead letter.
+				eof = true
 			case cut >= 0:
-				carry = append(carry, c.buf[cut+1:]...)
-				c.buf = c.buf[:cut+1]
+				carry = append(carry, c.buf[cut:]...)
+				c.buf = c.buf[:cut]
 			case len(c.buf) <= p.maxLine:
-				// No line end yet: read on with the whole chunk carried over.
+				// No frame ends yet: read on with the whole chunk carried over.
 				carry = append(carry, c.buf...)
 				p.recycle(c)
 				continue
 			default:
 				// A line longer than maxLine: this piece becomes a dead letter, the rest
-				// of the line follows as the next "line" (also not JSON).
+				// of the line follows as the next "line" (also not JSON). (A message
+				// cannot get here: its prefix says it is too long before it is read.)
 			}
 		}
 		c.done = make(chan struct{})
@@ -158,9 +176,9 @@ func fill(c *chunk, r io.Reader) (eof bool, err error) {
 
 // decode decodes the chunks of jobs until split closes it.
 func (p *chunks) decode() error {
-	d, _ := codec.NewFrameDecoder(p.frame) // validated by Read
+	d, _ := codec.NewDecoder(p.frame) // validated by Read
 	for c := range p.jobs {
-		c.frames, c.lines = decodeChunk(d, c.buf, p.maxLine, c.frames[:0])
+		c.frames, c.lines, c.broken = p.framing.decode(d, c.buf, p.maxLine, c.frames[:0])
 		close(c.done)
 	}
 	return nil
@@ -184,33 +202,10 @@ func (p *chunks) handOver(ctx context.Context, fn func([]Frame) error) error {
 		if err := fn(c.frames); err != nil {
 			return err
 		}
+		if c.broken != nil {
+			return fmt.Errorf("read input: message %d: %w", line-1, c.broken)
+		}
 		p.recycle(c)
 	}
 	return nil
-}
-
-// decodeChunk decodes the lines of buf, numbering them from 0, and returns the frames and
-// how many lines (empty ones included) buf holds.
-func decodeChunk(d *codec.FrameDecoder, buf []byte, maxLine int, dst []Frame) ([]Frame, int64) {
-	var line int64
-	for len(buf) > 0 {
-		end := bytes.IndexByte(buf, '\n')
-		var l []byte
-		if end < 0 {
-			l, buf = buf, nil
-		} else {
-			l, buf = buf[:end], buf[end+1:]
-		}
-		if len(bytes.TrimSpace(l)) == 0 {
-			line++
-			continue
-		}
-		if len(l) > maxLine {
-			dst = append(dst, Frame{Offset: line, Line: l[:min(len(l), 1024)], Err: ErrLineTooLong})
-		} else {
-			dst = append(dst, Decode(d, line, l))
-		}
-		line++
-	}
-	return dst, line
 }

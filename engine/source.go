@@ -19,9 +19,10 @@ type Frame struct {
 	Err error
 }
 
-// Decode decodes line with d into a Frame, hashing the uid once for every window. A nil line
-// is a Kafka record without a value: codec.ErrNullValue.
-func Decode(d *codec.FrameDecoder, offset int64, line []byte) Frame {
+// Decode decodes line (a JSON line or a protobuf message, whichever d decodes) with d into a
+// Frame, hashing the uid once for every window. A nil line is a Kafka record without a value:
+// codec.ErrNullValue.
+func Decode(d codec.Decoder, offset int64, line []byte) Frame {
 	if line == nil {
 		return Frame{Offset: offset, Err: codec.ErrNullValue}
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/IBM/sarama"
 
+	"github.com/kuniq/kuniq/codec"
 	"github.com/kuniq/kuniq/engine"
 )
 
@@ -28,6 +29,7 @@ func (p *PreAgg) read(ctx context.Context, pt *partition, msgs <-chan *sarama.Co
 		close(inflight)
 		<-applied
 	}()
+	schemas := schemaLog{on: p.cfg.Engine.Frame.Format == codec.FormatProtobuf}
 	for {
 		if !pt.waitRoom(ctx, 2*p.cfg.MaxPending) {
 			return
@@ -37,6 +39,7 @@ func (p *PreAgg) read(ctx context.Context, pt *partition, msgs <-chan *sarama.Co
 			if m.Offset < from {
 				return // counted already (see partition.begin)
 			}
+			schemas.see(p, m)
 			b.Values, b.Offsets = append(b.Values, m.Value), append(b.Offsets, m.Offset)
 		}
 		select {
@@ -114,4 +117,35 @@ func (pt *partition) waitRoom(ctx context.Context, limit int) bool {
 			return false
 		}
 	}
+}
+
+// schemaLog logs the Confluent schema ids a partition's protobuf records carry, once when a
+// partition's first such record is read and again whenever the id changes: the decoder does
+// not check them (fields 1 and 2 are all it reads; kuniq talks to no registry), so the log is
+// where an operator sees that producers moved to a new schema version.
+type schemaLog struct {
+	on   bool
+	seen bool
+	id   uint32
+}
+
+func (s *schemaLog) see(p *PreAgg, m *sarama.ConsumerMessage) {
+	if !s.on {
+		return
+	}
+	id, ok := codec.ConfluentSchemaID(m.Value)
+	if !ok || s.seen && id == s.id {
+		return
+	}
+	p.log.Info("input records in Confluent's wire format: schema id read past, not checked against a registry",
+		"topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "schema_id", id, "previous_schema_id", s.prev())
+	s.seen, s.id = true, id
+}
+
+// prev is the last id logged, or -1 for none.
+func (s *schemaLog) prev() int64 {
+	if !s.seen {
+		return -1
+	}
+	return int64(s.id)
 }

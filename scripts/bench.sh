@@ -15,6 +15,11 @@
 #   rss      VmRSS of a `kuniq run` sampled every second over a long run
 #   scale    end-to-end stage 1 frames/s on 1, 2, 4 and 8 input partitions with 1 and 2
 #            instances, each against a bare consumer group on the same topic
+#   proto    JSON vs protobuf on the same BENCH_PROTO_FRAMES frames: bytes per frame (file, and
+#            on the broker's disk in lz4 batches), `kuniq count` of the JSON file vs the
+#            delimited file (gen --format protobuf), and end to end: ingest into a JSON topic
+#            and with --format protobuf into another, a bare consumer vs `kuniq run
+#            --input-format json|protobuf` on each (not in the default parts)
 #
 # Environment (defaults in brackets):
 #   BENCH_PARTS [decoder,count,e2e,latency,rss,scale]   BENCH_REPEAT [3] repetitions of each ratio
@@ -22,6 +27,10 @@
 #   encoding/json baseline (it runs ~20k frames/s)   BENCH_LATENCY_SECONDS [260: at least 3 whole minutes]
 #   BENCH_LATENCY_RATE [2000] frames/s   BENCH_RSS_FRAMES [5000000]   BENCH_RSS_FRAME_BYTES [400]
 #   BENCH_SCALE_FRAMES [400000] frames per scale topic   BENCH_SCALE_PARTITIONS [1 2 4 8]
+#   BENCH_PROTO_FRAMES [400000] frames of the proto part   BENCH_PROTO_COPIES [10] times the
+#   file is ingested into the protobuf topic (a protobuf topic of 400k frames is read in one
+#   fetch, too fast for a steady rate; kuniq's frames then repeat 400 s of event time, late
+#   but within the lateness, so all are decoded and counted)
 #   BENCH_DIR [${TMPDIR:-/tmp}/kuniq-bench] data files (generated files are reused)
 #   KUNIQ_BROKERS [127.0.0.1:9092]   KAFKA_HOME [<repo>/.kafka] (for on-disk topic sizes)
 #
@@ -41,6 +50,8 @@ rss_frames=${BENCH_RSS_FRAMES:-5000000}
 rss_frame_bytes=${BENCH_RSS_FRAME_BYTES:-400}
 scale_frames=${BENCH_SCALE_FRAMES:-400000}
 scale_partitions=${BENCH_SCALE_PARTITIONS:-1 2 4 8}
+proto_frames=${BENCH_PROTO_FRAMES:-400000}
+proto_copies=${BENCH_PROTO_COPIES:-10}
 work=${BENCH_DIR:-${TMPDIR:-/tmp}/kuniq-bench}
 brokers=${KUNIQ_BROKERS:-127.0.0.1:9092}
 kafka_data=${KAFKA_HOME:-$root/.kafka}/data
@@ -164,7 +175,7 @@ make -s build
 for p in consume lag live jsonbase topicsize; do
 	go build -o "$work/bin/$p" "./scripts/bench/$p"
 done
-if has e2e || has latency || has rss || has scale; then
+if has e2e || has latency || has rss || has scale || has proto; then
 	scripts/kafka.sh up
 fi
 
@@ -387,6 +398,60 @@ if has scale; then
 			done
 		done
 		say "  | $np | $(range 0 "${c_fps[@]}") | $(range 0 "${k1[@]}") | $(range 2 "${r1[@]}") | $(range 0 "${k2[@]}") | $(range 2 "${r2[@]}") |"
+	done
+fi
+
+# --- h. JSON vs protobuf on the same frames ---------------------------------------------------
+if has proto; then
+	jf=$(gen_file "$proto_frames" 2080)
+	pf=$work/frames-$proto_frames-2080.pb
+	if [[ ! -s $pf ]]; then
+		bin/kuniq gen --count "$proto_frames" --seed 1 --frame-bytes 2080 --format protobuf --out "$pf.tmp" 2>>"$log"
+		mv "$pf.tmp" "$pf"
+	fi
+	cat "$jf" "$pf" >/dev/null
+	say ""
+	say "## proto: $proto_frames frames, JSON ($jf) vs protobuf ($pf, bin/kuniq gen --format protobuf, same flags)"
+	say "  file: JSON $(div "$(stat -c %s "$jf")" "$proto_frames") B/frame, delimited protobuf $(div "$(stat -c %s "$pf")" "$proto_frames") B/frame"
+	cj=() cp=() rc=()
+	for r in $(seq "$repeat"); do
+		t0=$(now_ms)
+		bin/kuniq count --quiet --dead-letters none "$jf" >/dev/null
+		t1=$(now_ms)
+		bin/kuniq count --quiet --dead-letters none --input-format protobuf "$pf" >/dev/null
+		t2=$(now_ms)
+		a=$(div "$proto_frames" "$(div $((t1 - t0)) 1000)") b=$(div "$proto_frames" "$(div $((t2 - t1)) 1000)")
+		cj+=("$a") cp+=("$b") rc+=("$(div "$b" "$a")")
+		note "proto count round $r: json $a, protobuf $b frames/s"
+	done
+	say "  kuniq count JSON                        frames/s $(range 0 "${cj[@]}")"
+	say "  kuniq count --input-format protobuf     frames/s $(range 0 "${cp[@]}"); protobuf / JSON $(range 1 "${rc[@]}")x"
+	for fmt in json protobuf; do
+		topic=bench-proto-$fmt-$run_id
+		copies=1
+		[[ $fmt == protobuf ]] && copies=$proto_copies
+		files=()
+		for _ in $(seq "$copies"); do files+=("$jf"); done
+		bin/kuniq ingest --brokers "$brokers" --input "$topic" --partitions 4 --progress 0 --format "$fmt" "${files[@]}" 2>>"$log"
+		say "  topic $topic (ingest --format $fmt, the file $copies time(s), $((copies * proto_frames)) frames): on disk (lz4 batches) $(div "$(topic_disk_bytes "$topic")" $((copies * proto_frames))) B/frame"
+		c_fps=() k_fps=() r_st=()
+		for r in $(seq "$repeat"); do
+			res=$("$work/bin/consume" -brokers "$brokers" -topic "$topic" | tee -a "$log" | grep '^RESULT')
+			cf=$(div "$(field frames "$res")" "$(field steady_secs "$res")")
+			app=bench-proto-$fmt-$run_id-$r
+			start=$(now_ms)
+			start_run "$app" "$topic" --input-format "$fmt"
+			if ! res=$(lag_wait "$run_pid" -group "$app-preagg" -topic "$topic" -start "$start"); then
+				stop_kuniq "$run_pid"
+				say "  round $r: kuniq run failed to start or died; round skipped (log: $log)"
+				continue
+			fi
+			stop_kuniq "$run_pid"
+			kf=$(div "$(field steady_records "$res")" "$(field steady_secs "$res")")
+			c_fps+=("$cf") k_fps+=("$kf") r_st+=("$(div "$kf" "$cf")")
+			note "proto e2e $fmt round $r: consumer $cf, kuniq stage 1 $kf frames/s steady"
+		done
+		say "  $fmt: bare consumer frames/s $(range 0 "${c_fps[@]}"); kuniq run --input-format $fmt stage 1 frames/s $(range 0 "${k_fps[@]}") steady; kuniq / bare $(range 2 "${r_st[@]}")"
 	done
 fi
 

@@ -117,7 +117,7 @@ func readTruthFile(name string) ([]gen.WindowTruth, error) {
 
 // readResultFiles reads result records from the named files ("-" or none: stdin).
 func readResultFiles(names []string) ([]codec.Result, error) {
-	in, closeIn, err := openInputs(names)
+	in, closeIn, err := openInputs(names, true)
 	if err != nil {
 		return nil, err
 	}

@@ -65,7 +65,7 @@ func (f *countingFlags) engineConfig() (engine.Config, error) {
 }
 
 func runCount(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("count", "count [flags] [FILE...]  (no FILE or '-': stdin; .gz read transparently)", stdout)
+	fs := newFlagSet("count", "count [flags] [FILE...]  (no FILE or '-': stdin; .gz read transparently; JSON lines, or with --input-format protobuf a length-delimited stream)", stdout)
 	cf := addCountingFlags(fs, "minute")
 	early := fs.Duration("early", 0, "emit provisional (final:false) results of open windows every this much event time (0: finals only)")
 	correction := fs.Duration("correction-interval", engine.DefaultCorrectionEvery, "publish at most one correction of a final window per this much event time; the closed record carries the last (0: every one)")
@@ -87,11 +87,14 @@ func runCount(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	cfg.EarlyEvery, cfg.CorrectionEvery = *early, *correction
 
-	in, closeIn, err := openInputs(fs.Args())
+	// A delimited protobuf stream is binary: files are joined as they are, never with a
+	// newline added between them.
+	in, closeIn, err := openInputs(fs.Args(), cfg.Frame.Format == codec.FormatJSON)
 	if err != nil {
 		return err
 	}
 	defer closeIn()
+	counted := &countingReader{r: in}
 	out := bufio.NewWriterSize(stdout, 1<<16)
 	var dlq io.Writer
 	closeDLQ := func() error { return nil }
@@ -113,17 +116,18 @@ func runCount(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	started := time.Now()
-	var bytesIn int64
-	err = engine.Read(ctx, in, engine.ReadConfig{Workers: *workers, Frame: cfg.Frame}, func(frames []engine.Frame) error {
+	err = engine.Read(ctx, counted, engine.ReadConfig{Workers: *workers, Frame: cfg.Frame}, func(frames []engine.Frame) error {
 		for _, f := range frames {
-			bytesIn += int64(len(f.Line)) + 1
 			counter.Add(f)
 		}
 		return sink.err
 	})
-	if err == nil {
+	if err == nil || errors.Is(err, codec.ErrDelimited) {
+		// A broken protobuf stream was read up to the break (its dead letter says where):
+		// what was read is counted and output, and the error still makes the exit status.
 		counter.Close()
 	}
+	bytesIn := counted.n
 	err = errors.Join(err, sink.err, out.Flush(), closeDLQ())
 	if !*quiet {
 		printSummary(stderr, counter.Stats(), sink.finals, bytesIn, time.Since(started))
@@ -183,11 +187,24 @@ func printSummary(w io.Writer, st engine.Stats, finals int, bytesIn int64, took 
 // whatever its name.
 func isGzip(magic []byte) bool { return len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b }
 
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
 // openInputs concatenates the named files ("-" or none: stdin) into one stream, decompressing
-// gzip files (recognised by their magic bytes, whatever their name) and ending each file that
-// does not end with a newline with one, so the last line of one never merges with the first
-// of the next. Nothing else is added: no blank line between files, none for an empty file.
-func openInputs(names []string) (io.Reader, func(), error) {
+// gzip files (recognised by their magic bytes, whatever their name). With lines set it ends
+// each file that does not end with a newline with one, so the last line of one never merges
+// with the first of the next; nothing else is added: no blank line between files, none for an
+// empty file. Without it (binary streams) the files are joined byte for byte.
+func openInputs(names []string, lines bool) (io.Reader, func(), error) {
 	if len(names) == 0 {
 		names = []string{"-"}
 	}
@@ -220,6 +237,10 @@ func openInputs(names []string) (io.Reader, func(), error) {
 			r = gz
 		} else {
 			r = br
+		}
+		if !lines {
+			readers = append(readers, r)
+			continue
 		}
 		last := &lastByte{r: r}
 		readers = append(readers, last, &newlineIfMissing{after: last})

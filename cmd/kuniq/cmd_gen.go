@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kuniq/kuniq/codec"
 	"github.com/kuniq/kuniq/gen"
 )
 
@@ -32,12 +34,17 @@ func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	jumpBy := fs.Duration("jump-by", d.JumpBy, "size of a clock jump")
 	frameBytes := fs.Int("frame-bytes", d.FrameBytes, "target length of a frame in bytes")
 	out := fs.String("out", "-", "output file ('-' for stdout; a .gz name compresses)")
+	format := fs.String("format", codec.FormatJSON.String(), "json (one frame per line) or protobuf (a length-delimited stream of message Frame, as writeDelimitedTo writes it, for count --input-format protobuf; malformed lines have no protobuf form and are left out)")
 	truth := fs.String("truth", "", "also write the exact uniques and frames per window as JSON lines to this file")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("gen takes no arguments, got %q", fs.Args())
+	}
+	outFormat, err := codec.ParseFormat(*format)
+	if err != nil {
+		return fmt.Errorf("--format: %w", err)
 	}
 	// gen.Config reads 0 as "the default" for these; on the command line 0 is a mistake.
 	var bad outOfRange
@@ -64,7 +71,15 @@ func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	var conv *delimitedWriter
+	if outFormat == codec.FormatProtobuf {
+		conv = &delimitedWriter{w: w}
+		w = conv
+	}
 	_, werr := g.WriteTo(w)
+	if conv != nil {
+		werr = errors.Join(werr, conv.Flush())
+	}
 	if err := errors.Join(werr, closeOut()); err != nil {
 		return fmt.Errorf("write frames: %w", err)
 	}
@@ -81,7 +96,72 @@ func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprintf(stderr, "kuniq gen: %d lines, %s; clean %d, disordered %d, late %d, bit-flipped %d, malformed %d\n",
 		st.Lines, humanBytes(st.Bytes), st.Kinds[gen.Clean], st.Kinds[gen.Disordered], st.Kinds[gen.Late],
 		st.Kinds[gen.BitFlipped], st.Kinds[gen.Malformed])
+	if conv != nil {
+		fmt.Fprintf(stderr, "kuniq gen: as protobuf: %d delimited messages, %s; %d lines that are no frame left out\n",
+			conv.messages, humanBytes(conv.bytes), conv.skipped)
+	}
 	return nil
+}
+
+// delimitedWriter turns the JSON lines written to it into a length-delimited protobuf stream
+// of message Frame on w (ts in seconds, as the lines have it); a line that does not decode
+// as a frame has no protobuf form and is left out.
+type delimitedWriter struct {
+	w                 io.Writer
+	dec               codec.FrameDecoder
+	line, msg, out    []byte
+	messages, skipped int64
+	bytes             int64
+}
+
+func (d *delimitedWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			d.line = append(d.line, p...)
+			break
+		}
+		l := p[:i]
+		if len(d.line) > 0 {
+			d.line = append(d.line, l...)
+			l = d.line
+		}
+		d.add(l)
+		d.line, p = d.line[:0], p[i+1:]
+	}
+	if len(d.out) >= 1<<16 {
+		if err := d.Flush(); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+func (d *delimitedWriter) add(line []byte) {
+	f, err := d.dec.Decode(line)
+	if err != nil {
+		if len(bytes.TrimSpace(line)) > 0 {
+			d.skipped++
+		}
+		return
+	}
+	d.msg = codec.AppendProtoFrame(d.msg[:0], f.TS, f.UID)
+	from := len(d.out)
+	d.out = codec.AppendDelimited(d.out, d.msg)
+	d.messages++
+	d.bytes += int64(len(d.out) - from)
+}
+
+// Flush writes what was converted, and the last line if it had no newline.
+func (d *delimitedWriter) Flush() error {
+	if len(d.line) > 0 {
+		d.add(d.line)
+		d.line = d.line[:0]
+	}
+	_, err := d.w.Write(d.out)
+	d.out = d.out[:0]
+	return err
 }
 
 // createOutput opens name for writing ("-" is stdout; *.gz is gzip-compressed), buffered.

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kuniq/kuniq/codec"
 	"github.com/kuniq/kuniq/emitter"
 	"github.com/kuniq/kuniq/kafka"
 )
@@ -23,7 +24,9 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	kf := addKafkaFlags(fs)
 	topic := fs.String("input", d.Topic, "input topic to produce frames into")
 	partitions := fs.Int("partitions", 4, "partitions of the input topic when ingest creates it")
-	keying := fs.String("key", d.Keying.String(), "record key: uid (the frame's root uid; a user stays on one partition) or hash (CRC-32C of the line)")
+	keying := fs.String("key", d.Keying.String(), "record key: uid (the frame's root uid, or with --format protobuf the converted frame's uid; a user stays on one partition) or hash (CRC-32C of the record's value)")
+	format := fs.String("format", codec.FormatJSON.String(), "what the records hold: json (each line as it is) or protobuf (each line converted to message Frame of codec/frame.proto, plain wire format, for run --input-format protobuf; a line that is no frame is produced as it is, and dead-lettered by the processor)")
+	fields := addFieldFlags(fs, "; ingest reads it only to convert with --format protobuf")
 	retryTimeout := fs.Duration("retry-timeout", d.RetryTimeout, "give up when the broker has not taken a partition's records for this long, naming the line to resume from (0: retry forever)")
 	fromLine := fs.Int("from-line", 0, "resume a stopped ingest at this line of the input (the files joined, 1-based): later lines already in the topic are skipped, none is written twice")
 	maxLine := byteSizeFlag(fs, "max-line-bytes", int64(d.MaxLineBytes), "longest line sent, a `size` (4MiB, 64KiB, bytes); longer lines are skipped with a warning naming them, and counted")
@@ -60,6 +63,12 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	cfg.Keying = k
+	if cfg.Format, err = codec.ParseFormat(*format); err != nil {
+		return fmt.Errorf("--format: %w", err)
+	}
+	if cfg.Frame, err = fields.frameConfig(); err != nil {
+		return err
+	}
 	cfg.RetryTimeout = *retryTimeout
 	cfg.FromLine = int64(*fromLine)
 	cfg.MaxLineBytes = int(*maxLine)
@@ -108,6 +117,9 @@ func ingestSummary(st emitter.Stats, topic string) string {
 	s := fmt.Sprintf("kuniq ingest: %d frames, %s in %.2fs: %.0f frames/s, %.1f MiB/s into %q (%d partitions); blank lines %d, failed %d, too long %d",
 		st.Frames, humanBytes(st.Bytes), st.Elapsed.Seconds(), float64(st.Frames)/secs, float64(st.Bytes)/secs/(1<<20),
 		topic, len(st.PerPartition), st.Blank, st.Failed, st.TooLong)
+	if st.NotFrames > 0 {
+		s += fmt.Sprintf("; %d lines that are no frame produced as they are (the processor dead-letters them)", st.NotFrames)
+	}
 	if st.Before > 0 || st.Present > 0 {
 		s += fmt.Sprintf("; resumed: %d lines before --from-line, %d already in the topic, skipped", st.Before, st.Present)
 	}
@@ -132,7 +144,7 @@ func ingestSources(names []string) ([]emitter.Source, error) {
 			id = abs
 		}
 		srcs = append(srcs, emitter.Source{Name: name, ID: id, Open: func() (io.ReadCloser, error) {
-			r, closeIn, err := openInputs([]string{name})
+			r, closeIn, err := openInputs([]string{name}, true)
 			if err != nil {
 				return nil, err
 			}

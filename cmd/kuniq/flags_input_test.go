@@ -97,6 +97,10 @@ func TestInputFlagErrors(t *testing.T) {
 		{args: []string{"--ts-field", ""}, want: "empty field path"},
 		{args: []string{"--uid-field", "a", "--ts-field", "a.t"}, want: "one contains the other"},
 		{env: map[string]string{"KUNIQ_TS_UNIT": "days"}, want: "ts unit"},
+		{args: []string{"--input-format", "xml"}, want: "--input-format"},
+		{args: []string{"--input-format", "protobuf", "--uid-field", "user.id"}, want: "--uid-field \"user.id\" applies to JSON input only"},
+		{args: []string{"--ts-field", "t"}, env: map[string]string{"KUNIQ_INPUT_FORMAT": "protobuf"}, want: "--ts-field \"t\" applies to JSON input only"},
+		{args: []string{"--input-format", "protobuf", "--ts-unit", "h"}, want: "ts unit"},
 	}
 	for _, tt := range tests {
 		for k, v := range tt.env {
@@ -118,7 +122,7 @@ func TestInputFlagErrors(t *testing.T) {
 	}
 }
 
-// TestInputFlagsEverywhere checks that every command that decodes frames has the three flags.
+// TestInputFlagsEverywhere checks that every command that decodes frames has the four flags.
 func TestInputFlagsEverywhere(t *testing.T) {
 	for _, cmd := range []string{"count", "run", "replay"} {
 		out, _, err := kuniq(t, cmd, "--help") // help goes to stdout
@@ -126,7 +130,7 @@ func TestInputFlagsEverywhere(t *testing.T) {
 			t.Fatalf("kuniq %s --help: err = %v", cmd, err)
 		}
 		flags := helpFlags(t, out)
-		for _, name := range []string{"uid-field", "ts-field", "ts-unit"} {
+		for _, name := range []string{"input-format", "uid-field", "ts-field", "ts-unit"} {
 			if _, ok := flags[name]; !ok {
 				t.Errorf("kuniq %s --help lacks -%s", cmd, name)
 			}

@@ -49,7 +49,7 @@ func TestOpenInputsAddsOnlyMissingNewlines(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, closeIn, err := openInputs(tt.files)
+			r, closeIn, err := openInputs(tt.files, true)
 			if err != nil {
 				t.Fatal(err)
 			}
