@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,14 +100,7 @@ func TestReadDelimited(t *testing.T) {
 				if got[0].Reason != "" || strings.Join(reasons, ",") != strings.Join(tt.reasons, ",") {
 					t.Errorf("workers %d: reasons %q after %q, want %q after the good message", workers, reasons, got[0].Reason, tt.reasons)
 				}
-				if len(got) != len(want) {
-					t.Fatalf("workers %d: %d frames, reference %d", workers, len(got), len(want))
-				}
-				for i := range want {
-					if got[i] != want[i] {
-						t.Errorf("workers %d: frame %d = %+v, want %+v", workers, i, got[i], want[i])
-					}
-				}
+				equalFrames(t, fmt.Sprintf("workers %d", workers), got, want)
 			}
 		})
 	}
@@ -147,14 +141,7 @@ func TestReadDelimitedParallelEqualsSequential(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != len(want) {
-			t.Fatalf("workers %d: %d frames, want %d", workers, len(got), len(want))
-		}
-		for i := range want {
-			if got[i] != want[i] {
-				t.Fatalf("workers %d: frame %d = %+v, want %+v", workers, i, got[i].Offset, want[i].Offset)
-			}
-		}
+		equalFrames(t, fmt.Sprintf("workers %d", workers), got, want)
 	}
 }
 
@@ -200,14 +187,7 @@ func FuzzReadDelimited(f *testing.F) {
 		if errors.Is(err, codec.ErrDelimited) != wantBroken || err != nil && !wantBroken {
 			t.Fatalf("Read = %v, reference broken %v", err, wantBroken)
 		}
-		if len(got) != len(want) {
-			t.Fatalf("%d frames, reference %d", len(got), len(want))
-		}
-		for i := range want {
-			if got[i] != want[i] {
-				t.Fatalf("frame %d = %+v, want %+v", i, got[i], want[i])
-			}
-		}
+		equalFrames(t, "against the reference", got, want)
 	})
 }
 

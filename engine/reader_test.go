@@ -23,6 +23,20 @@ type readFrame struct {
 	Reason string
 }
 
+// equalFrames fails t when got and want differ in length or at any frame (the first
+// difference), label saying which read got came from.
+func equalFrames(t *testing.T, label string, got, want []readFrame) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d frames, want %d", label, len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("%s: frame %d = %+v, want %+v", label, i, got[i], want[i])
+		}
+	}
+}
+
 func readAll(t *testing.T, in []byte, workers int) []readFrame {
 	t.Helper()
 	var got []readFrame
@@ -78,15 +92,7 @@ func TestReadParallelEqualsSequential(t *testing.T) {
 		t.Fatalf("reference read %d frames, want %d", len(want), 3003)
 	}
 	for _, workers := range []int{1, 2, 4, 7} {
-		got := readAll(t, in, workers)
-		if len(got) != len(want) {
-			t.Fatalf("workers=%d: %d frames, want %d", workers, len(got), len(want))
-		}
-		for i := range want {
-			if got[i] != want[i] {
-				t.Fatalf("workers=%d: frame %d = %+v, want %+v", workers, i, got[i].Offset, want[i].Offset)
-			}
-		}
+		equalFrames(t, fmt.Sprintf("workers %d", workers), readAll(t, in, workers), want)
 	}
 }
 
