@@ -291,7 +291,7 @@ if has e2e; then
 			say "  round $r: kuniq run failed to start or died; round skipped (log: $log)"
 			continue
 		fi
-		kf=$(div "$(field steady_records "$res")" "$(field steady_secs "$res")")
+		kf=$(stage1_rate "$res")
 		kw=$(div "$(field consumed "$res")" "$(field secs "$res")")
 		res2=$(lag_wait "$run_pid" -group "$app-windows" -topic "$app-partials" -snapshot -start "$start")
 		stop_kuniq "$run_pid"
@@ -355,7 +355,7 @@ if has rss; then
 	lag_wait "$rss_pid" -group "$app-windows" -topic "$app-partials" -snapshot -start "$start" >/dev/null
 	sleep 15 # idle: past the idle timeout every window is final; memory should fall back, not grow
 	stop_kuniq "$rss_pid"
-	say "  stage 1 consumed $rss_frames frames in $(field secs "$res") s: $(div "$(field steady_records "$res")" "$(field steady_secs "$res")") frames/s steady"
+	say "  stage 1 consumed $rss_frames frames in $(field secs "$res") s: $(stage1_rate "$res") frames/s"
 	say "  RSS sampled every second: $(rss_report "$rss_file")"
 	say "  samples (MiB): $(awk '{ printf "%s%.0f", (NR>1?" ":""), $1/1024 }' "$rss_file")"
 fi
@@ -447,7 +447,7 @@ if has proto; then
 				continue
 			fi
 			stop_kuniq "$run_pid"
-			kf=$(div "$(field steady_records "$res")" "$(field steady_secs "$res")")
+			kf=$(stage1_rate "$res")
 			c_fps+=("$cf") k_fps+=("$kf") r_st+=("$(div "$kf" "$cf")")
 			note "proto e2e $fmt round $r: consumer $cf, kuniq stage 1 $kf frames/s steady"
 		done
