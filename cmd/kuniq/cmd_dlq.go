@@ -35,8 +35,9 @@ func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	reingest := fs.Bool("reingest", false, "produce the matching dead letters' original bytes back into --input, each distinct frame once")
 	input := fs.String("input", string(processor.DefaultInput), "topic --reingest writes to")
 	partitions := fs.Int("partitions", 4, "partitions of --input when --reingest creates it")
-	reKey := fs.String("reingest-key", "uid", "record key of re-ingested frames: uid (the frame's root uid; its original partition/offset if it has none) or origin (always the original partition/offset)")
-	framesTo := fs.String("frames", "", "write the matching dead letters' original bytes to this file ('-': stdout; the report then goes to stderr), one per line")
+	reKey := fs.String("reingest-key", "uid", "record key of re-ingested frames: uid (the frame's uid, where --input-format and --uid-field say the processor finds it; its original partition/offset if it has none) or origin (always the original partition/offset)")
+	framesTo := fs.String("frames", "", "write the matching dead letters' original bytes to this file ('-': stdout; the report then goes to stderr), one per line (with --input-format protobuf: a length-delimited stream, as count --input-format protobuf reads)")
+	frameFlags := addInputFlags(fs)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -57,13 +58,17 @@ func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := bad.err(); err != nil {
 		return err
 	}
+	frame, err := frameFlags.frameConfig()
+	if err != nil {
+		return err
+	}
 	kc, err := kf.config()
 	if err != nil {
 		return err
 	}
 	report := stdout
 
-	opt := dlqOptions{reasons: wanted, since: sinceT, show: *show, keyByUID: *reKey == "uid"}
+	opt := dlqOptions{reasons: wanted, since: sinceT, show: *show, keyByUID: *reKey == "uid", frame: frame}
 	if *framesTo != "" {
 		w := stdout
 		if *framesTo == "-" {
@@ -92,7 +97,10 @@ func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		opt.reingest = re
 	}
 
-	sc := newDLQScan(opt)
+	sc, err := newDLQScan(opt)
+	if err != nil {
+		return err
+	}
 	err = kc.Scan(ctx, *topic, kafka.ScanFrom{Since: sinceT}, sc.record)
 	if errors.Is(err, sarama.ErrUnknownTopicOrPartition) {
 		err = fmt.Errorf("dead-letter topic %q does not exist (--dlq): nothing was dead-lettered there yet, or the name is wrong: %w", *topic, err)
@@ -128,6 +136,9 @@ type dlqOptions struct {
 	since    time.Time
 	show     int
 	keyByUID bool
+	// frame is how the processor decoded the frames (--input-format, --uid-field...): how
+	// --reingest finds a frame's uid, and whether --frames writes lines or a delimited stream.
+	frame    codec.FrameConfig
 	lines    *bufio.Writer // --frames
 	reingest frameSender   // --reingest
 }
@@ -150,7 +161,7 @@ type dlqScan struct {
 	older    int64  // dead letters of the older JSON format
 	foreign  int64  // records that are no dead letters of kuniq
 	firstBad string // the first of them
-	dec      codec.FrameDecoder
+	dec      codec.Decoder
 	key      []byte
 
 	reingested, linesWritten int64
@@ -176,8 +187,12 @@ type framePos struct {
 // (A variable for the test.)
 var maxExact = 1 << 20
 
-func newDLQScan(opt dlqOptions) *dlqScan {
-	return &dlqScan{opt: opt, byReason: map[string]*reasonCount{}, seen: map[framePos]struct{}{}, topics: map[string]uint32{}}
+func newDLQScan(opt dlqOptions) (*dlqScan, error) {
+	dec, err := codec.NewDecoder(opt.frame)
+	if err != nil {
+		return nil, err
+	}
+	return &dlqScan{opt: opt, byReason: map[string]*reasonCount{}, seen: map[framePos]struct{}{}, topics: map[string]uint32{}, dec: dec}, nil
 }
 
 // record handles one record of the dead-letter topic.
@@ -267,7 +282,10 @@ func (s *dlqScan) handleFrame(d codec.DeadLetter, value []byte, older, nilValue 
 		return nil
 	}
 	if s.opt.lines != nil {
-		if lineSafe(value) {
+		if s.opt.frame.Format == codec.FormatProtobuf {
+			s.opt.lines.Write(codec.AppendDelimited(nil, value)) // any bytes can be a message of a delimited stream
+			s.linesWritten++
+		} else if lineSafe(value) {
 			s.opt.lines.Write(value)
 			s.opt.lines.WriteByte('\n')
 			s.linesWritten++

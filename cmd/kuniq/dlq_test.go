@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -148,7 +149,10 @@ func (f *fakeSender) Send(key, value []byte, origin string) error {
 
 func scanAll(t *testing.T, opt dlqOptions) *dlqScan {
 	t.Helper()
-	sc := newDLQScan(opt)
+	sc, err := newDLQScan(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, r := range dlqRecords() {
 		if err := sc.record(r); err != nil {
 			t.Fatal(err)
@@ -254,12 +258,48 @@ func TestDLQReingestAndFrames(t *testing.T) {
 	}
 }
 
+// TestDLQProtobuf: with --input-format protobuf, --reingest keys a dead letter by the uid of
+// its protobuf frame (a late one, say), and --frames writes a length-delimited stream
+// that holds every frame, binary or not, byte for byte.
+func TestDLQProtobuf(t *testing.T) {
+	frame := codec.FrameConfig{Format: codec.FormatProtobuf}
+	msg := codec.AppendProtoFrame(nil, 1468237000, []byte("u1"))
+	recs := []kafka.Record{
+		{Offset: 0, Value: msg, Headers: codec.DeadLetter{Reason: "late", TS: 1468237000, Topic: "frames-pb", Partition: 1, Offset: 7}.KafkaHeaders()},
+		{Offset: 1, Value: []byte("a\nline\r"), Headers: codec.DeadLetter{Reason: "syntax", Topic: "frames-pb", Partition: 2, Offset: 8}.KafkaHeaders()},
+	}
+	var out bytes.Buffer
+	bw := bufio.NewWriter(&out)
+	fs := &fakeSender{}
+	sc, err := newDLQScan(dlqOptions{reingest: fs, lines: bw, keyByUID: true, frame: frame})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if err := sc.record(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bw.Flush()
+	want := []sent{{"u1", string(msg), "frames-pb/1/7"}, {"2/8", "a\nline\r", "frames-pb/2/8"}}
+	if fmt.Sprint(fs.got) != fmt.Sprint(want) {
+		t.Errorf("reingested %+q, want %+q", fs.got, want)
+	}
+	wantOut := codec.AppendDelimited(codec.AppendDelimited(nil, msg), []byte("a\nline\r"))
+	if !bytes.Equal(out.Bytes(), wantOut) || sc.linesWritten != 2 || sc.skipNotLine != 0 {
+		t.Errorf("--frames wrote %q (%d frames, %d skipped), want the delimited stream %q", out.Bytes(), sc.linesWritten, sc.skipNotLine, wantOut)
+	}
+}
+
 // TestDLQDistinctEstimates: past maxExact distinct frames, when nothing is written, the set
 // gives way to estimates within HyperLogLog's error.
 func TestDLQDistinctEstimates(t *testing.T) {
 	defer func(m int) { maxExact = m }(maxExact)
 	maxExact = 20_000
-	sc := newDLQScan(dlqOptions{})
+	sc, err := newDLQScan(dlqOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	n := int64(maxExact + 30_000)
 	for i := range n {
 		d := codec.DeadLetter{Reason: "syntax", Topic: "frames", Partition: int32(i % 4), Offset: i}
