@@ -17,6 +17,7 @@ import (
 
 	"github.com/IBM/sarama"
 
+	"github.com/kuniq/kuniq/codec"
 	"github.com/kuniq/kuniq/emitter"
 	"github.com/kuniq/kuniq/internal/kafkatest"
 	"github.com/kuniq/kuniq/kafka"
@@ -112,12 +113,24 @@ func newIngest(t *testing.T, ec emitter.Config) *emitter.Ingest {
 	return in
 }
 
-// TestIntegrationIngestResume: an ingest resumed with FromLine writes exactly the lines the
-// topic lacks, across two sources, whatever line it resumes from, and refuses a resume whose
-// keying would put lines on other partitions than before.
-func TestIntegrationIngestResume(t *testing.T) {
+// resumed is an ingest that was interrupted and resumed: the topic it wrote, its two sources
+// and its config (FromLine 1001), for a test's own checks.
+type resumed struct {
+	kc    kafka.Config
+	ctx   context.Context
+	topic string
+	a, b  source
+	ec    emitter.Config
+}
+
+// interruptedIngest is the story both resume tests start from, for records of the given
+// format: two sources a and b of 1,500 lines each on a fresh 4-partition topic; a first ingest
+// that got through a and the first 300 lines of b, then one resumed from line 1001, where
+// lines 1..1000 are passed over and 1001..1800 are found in the topic.
+func interruptedIngest(t *testing.T, name string, format codec.Format) resumed {
+	t.Helper()
 	kc, ctx := kafkatest.Ready(t, 2*time.Minute)
-	topic := kafkatest.Name(t, "resume")
+	topic := kafkatest.Name(t, name)
 	if err := kc.EnsureTopics(kafka.Topic{Name: topic, Partitions: 4}); err != nil {
 		t.Fatal(err)
 	}
@@ -125,22 +138,25 @@ func TestIntegrationIngestResume(t *testing.T) {
 	a := source{id: "/data/a.jsonl", lines: lines[:1500]}
 	b := source{id: "/data/b.jsonl", lines: lines[1500:]}
 	ec := emitter.DefaultConfig()
-	ec.Kafka, ec.Topic, ec.Producer = kc, topic, "kuniq ingest test"
-
-	// A first ingest that got through a and the first 300 lines of b.
+	ec.Kafka, ec.Topic, ec.Producer, ec.Format = kc, topic, "kuniq ingest test", format
 	st, err := newIngest(t, ec).RunSources(ctx, a.src(1500), b.src(300))
 	if err != nil || st.Frames != 1800 {
 		t.Fatalf("first ingest: %d frames, %v; want 1800", st.Frames, err)
 	}
-	// Resumed from line 1001: lines 1..1000 are passed over, 1001..1800 are in the topic.
 	ec.FromLine = 1001
 	st, err = newIngest(t, ec).RunSources(ctx, a.src(1500), b.src(1500))
-	if err != nil {
-		t.Fatalf("resume: %v", err)
+	if err != nil || st.Before != 1000 || st.Present != 800 || st.Frames != 1200 {
+		t.Fatalf("resume: Before %d, Present %d, Frames %d, %v; want 1000, 800, 1200, nil", st.Before, st.Present, st.Frames, err)
 	}
-	if st.Before != 1000 || st.Present != 800 || st.Frames != 1200 {
-		t.Errorf("resume: Before %d, Present %d, Frames %d; want 1000, 800, 1200", st.Before, st.Present, st.Frames)
-	}
+	return resumed{kc, ctx, topic, a, b, ec}
+}
+
+// TestIntegrationIngestResume: an ingest resumed with FromLine writes exactly the lines the
+// topic lacks, across two sources, whatever line it resumes from, and refuses a resume whose
+// keying would put lines on other partitions than before.
+func TestIntegrationIngestResume(t *testing.T) {
+	story := interruptedIngest(t, "resume", codec.FormatJSON)
+	kc, ctx, topic, a, b, ec := story.kc, story.ctx, story.topic, story.a, story.b, story.ec
 	recs := readStamped(t, kc, topic)
 	checkExactlyOnce(t, recs, a, b)
 	for _, r := range recs {
@@ -151,7 +167,7 @@ func TestIntegrationIngestResume(t *testing.T) {
 
 	// From line 1 after a complete ingest: everything is there, nothing is written.
 	ec.FromLine = 1
-	st, err = newIngest(t, ec).RunSources(ctx, a.src(1500), b.src(1500))
+	st, err := newIngest(t, ec).RunSources(ctx, a.src(1500), b.src(1500))
 	if err != nil || st.Present != 3000 || st.Frames != 0 {
 		t.Errorf("resume of a complete ingest: Present %d, Frames %d, %v; want 3000, 0, nil", st.Present, st.Frames, err)
 	}
