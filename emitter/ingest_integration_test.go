@@ -234,3 +234,63 @@ func TestIntegrationIngestErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestIntegrationIngestCompression: each codec Config.Compression names is what the broker
+// stores (the batches fetched raw carry it), and every line reads back once, its bytes intact.
+func TestIntegrationIngestCompression(t *testing.T) {
+	kc, ctx := kafkatest.Ready(t, 90*time.Second)
+	client, err := sarama.NewClient(kc.Brokers, kc.Sarama())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	_, lines := testLines(t, 600, 600)
+	for _, cc := range []sarama.CompressionCodec{sarama.CompressionNone, sarama.CompressionGZIP,
+		sarama.CompressionSnappy, sarama.CompressionLZ4, sarama.CompressionZSTD} {
+		t.Run(cc.String(), func(t *testing.T) {
+			topic := kafkatest.Name(t, "compression-"+cc.String())
+			if err := kc.EnsureTopics(kafka.Topic{Name: topic, Partitions: 1}); err != nil {
+				t.Fatal(err)
+			}
+			ec := emitter.DefaultConfig()
+			ec.Kafka, ec.Topic, ec.Compression = kc, topic, cc
+			a := source{id: "/data/a.jsonl", lines: lines}
+			if st, err := newIngest(t, ec).RunSources(ctx, a.src(len(lines))); err != nil || st.Frames != int64(len(lines)) {
+				t.Fatalf("ingest: %d frames, %v; want %d", st.Frames, err, len(lines))
+			}
+			checkExactlyOnce(t, readStamped(t, kc, topic), a)
+			if got := storedCodecs(t, client, topic); len(got) != 1 || !got[cc] {
+				t.Errorf("batches on the broker: codecs %v, want only %v", got, cc)
+			}
+		})
+	}
+}
+
+// storedCodecs fetches partition 0 of topic raw from its leader and returns the codecs of its
+// record batches, as the broker stored them.
+func storedCodecs(t *testing.T, client sarama.Client, topic string) map[sarama.CompressionCodec]bool {
+	t.Helper()
+	leader, err := client.Leader(topic, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fetch v10 or later: a broker refuses zstd batches to older fetches.
+	req := &sarama.FetchRequest{Version: 11, MaxWaitTime: 500, MinBytes: 1, MaxBytes: 64 << 20,
+		Isolation: sarama.ReadUncommitted, SessionEpoch: -1}
+	req.AddBlock(topic, 0, 0, 64<<20, -1)
+	resp, err := leader.Fetch(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := resp.GetBlock(topic, 0)
+	if block == nil || block.Err != sarama.ErrNoError {
+		t.Fatalf("fetch %s/0: %v", topic, block)
+	}
+	got := map[sarama.CompressionCodec]bool{}
+	for _, rs := range block.RecordsSet {
+		if rs.RecordBatch != nil {
+			got[rs.RecordBatch.Codec] = true
+		}
+	}
+	return got
+}

@@ -474,7 +474,7 @@ func (p *producer) newBatch(pt *part, now time.Time) *batch {
 func (p *producer) makeBatch(recs []*record, seq int32, now time.Time) *batch {
 	rb := &sarama.RecordBatch{
 		Version:          2,
-		Codec:            sarama.CompressionLZ4,
+		Codec:            p.cfg.Compression,
 		FirstTimestamp:   now.Truncate(time.Millisecond),
 		MaxTimestamp:     now.Truncate(time.Millisecond),
 		ProducerID:       p.pid,

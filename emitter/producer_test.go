@@ -224,3 +224,28 @@ func TestHashPartitionIsSaramas(t *testing.T) {
 		}
 	}
 }
+
+// TestCompressionValidate: any codec Kafka knows is accepted, an unknown one is not, and zstd
+// only where the protocol version has it (Kafka 2.1).
+func TestCompressionValidate(t *testing.T) {
+	for _, tt := range []struct {
+		codec   sarama.CompressionCodec
+		version sarama.KafkaVersion
+		ok      bool
+	}{
+		{sarama.CompressionNone, sarama.V3_9_0_0, true},
+		{sarama.CompressionLZ4, sarama.V3_9_0_0, true},
+		{sarama.CompressionZSTD, sarama.V3_9_0_0, true},
+		{sarama.CompressionZSTD, sarama.V2_1_0_0, true},
+		{sarama.CompressionZSTD, sarama.V2_0_0_0, false},
+		{sarama.CompressionGZIP, sarama.V2_0_0_0, true},
+		{sarama.CompressionCodec(5), sarama.V3_9_0_0, false},
+		{sarama.CompressionCodec(-1), sarama.V3_9_0_0, false},
+	} {
+		cfg := DefaultConfig()
+		cfg.Compression, cfg.Kafka.Version = tt.codec, tt.version
+		if err := cfg.Validate(); (err == nil) != tt.ok {
+			t.Errorf("compression %d on Kafka %v: Validate = %v, want ok %v", tt.codec, tt.version, err, tt.ok)
+		}
+	}
+}

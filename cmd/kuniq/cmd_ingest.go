@@ -27,6 +27,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	keying := fs.String("key", d.Keying.String(), "record key: uid (the frame's root uid, or with --format protobuf the converted frame's uid; a user stays on one partition) or hash (CRC-32C of the record's value)")
 	format := fs.String("format", codec.FormatJSON.String(), "what the records hold: json (each line as it is) or protobuf (each line converted to message Frame of codec/frame.proto, plain wire format, for run --input-format protobuf; a line that is no frame is produced as it is, and dead-lettered by the processor)")
 	fields := addFieldFlags(fs, "; ingest reads it only to convert with --format protobuf")
+	compression := fs.String("compression", d.Compression.String(), "codec of the record batches: none, gzip, snappy, lz4 or zstd (Kafka 2.1+); what a frame costs on the wire and on disk with each: docs/performance.md §7")
 	retryTimeout := fs.Duration("retry-timeout", d.RetryTimeout, "give up when the broker has not taken a partition's records for this long, naming the line to resume from (0: retry forever)")
 	fromLine := fs.Int("from-line", 0, "resume a stopped ingest at this line of the input (the files joined, 1-based): later lines already in the topic are skipped, none is written twice")
 	maxLine := byteSizeFlag(fs, "max-line-bytes", int64(d.MaxLineBytes), "longest line sent, a `size` (4MiB, 64KiB, bytes); longer lines are skipped with a warning naming them, and counted")
@@ -65,6 +66,9 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cfg.Keying = k
 	if cfg.Format, err = codec.ParseFormat(*format); err != nil {
 		return fmt.Errorf("--format: %w", err)
+	}
+	if err := cfg.Compression.UnmarshalText([]byte(*compression)); err != nil {
+		return fmt.Errorf("--compression: %w (want none, gzip, snappy, lz4 or zstd)", err)
 	}
 	if cfg.Frame, err = fields.frameConfig(); err != nil {
 		return err

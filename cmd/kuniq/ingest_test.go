@@ -111,6 +111,7 @@ func TestIngestRefusesNonsense(t *testing.T) {
 		{"zero max line", []string{"--max-line-bytes", "0"}, "--max-line-bytes 0: want 1..8323072"},
 		{"max line over the record limit", []string{"--max-line-bytes", "8MiB"}, "--max-line-bytes 8388608: want 1..8323072"},
 		{"max line not a size", []string{"--max-line-bytes", "4MB"}, `invalid value "4MB" for flag -max-line-bytes`},
+		{"unknown compression", []string{"--compression", "brotli"}, `--compression: cannot parse "brotli" as a compression codec (want none, gzip, snappy, lz4 or zstd)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
