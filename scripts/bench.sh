@@ -453,6 +453,32 @@ if has proto; then
 		done
 		say "  $fmt: bare consumer frames/s $(range 0 "${c_fps[@]}"); kuniq run --input-format $fmt stage 1 frames/s $(range 0 "${k_fps[@]}") steady; kuniq / bare $(range 2 "${r_st[@]}")"
 	done
+	# The same frames with each batch codec (ingest --compression): bytes per frame on the
+	# broker's disk, which are the bytes on the wire too (the broker stores the batches as
+	# produced), what compressing costs the producer and decompressing a bare consumer.
+	say "  by codec (ingest --compression; the bare consumer's steady rate; $proto_copies copies of the file for protobuf):"
+	say "  | format | codec | B/frame on disk and wire | ingest frames/s | bare consumer frames/s |"
+	say "  |---|---|---|---|---|"
+	for fmt in json protobuf; do
+		copies=1
+		[[ $fmt == protobuf ]] && copies=$proto_copies
+		files=()
+		for _ in $(seq "$copies"); do files+=("$jf"); done
+		for cc in none lz4 zstd; do
+			topic=bench-codec-$fmt-$cc-$run_id
+			ing=() cons=()
+			t0=$(now_ms)
+			bin/kuniq ingest --brokers "$brokers" --input "$topic" --partitions 4 --progress 0 --quiet \
+				--format "$fmt" --compression "$cc" "${files[@]}" 2>>"$log"
+			t1=$(now_ms)
+			ing+=("$(div $((copies * proto_frames)) "$(div $((t1 - t0)) 1000)")")
+			for r in $(seq "$repeat"); do
+				res=$("$work/bin/consume" -brokers "$brokers" -topic "$topic" | tee -a "$log" | grep '^RESULT')
+				cons+=("$(div "$(field frames "$res")" "$(field steady_secs "$res")")")
+			done
+			say "  | $fmt | $cc | $(div "$(topic_disk_bytes "$topic")" $((copies * proto_frames))) | $(range 0 "${ing[@]}") | $(range 0 "${cons[@]}") |"
+		done
+	done
 fi
 
 note "done; summary in $summary"
