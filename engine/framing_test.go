@@ -97,6 +97,9 @@ func TestReadDelimited(t *testing.T) {
 				for _, f := range got[1:] {
 					reasons = append(reasons, f.Reason)
 				}
+				if len(got) == 0 {
+					t.Fatalf("workers %d: no frames, want the good message first", workers)
+				}
 				if got[0].Reason != "" || strings.Join(reasons, ",") != strings.Join(tt.reasons, ",") {
 					t.Errorf("workers %d: reasons %q after %q, want %q after the good message", workers, reasons, got[0].Reason, tt.reasons)
 				}

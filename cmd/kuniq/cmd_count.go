@@ -41,7 +41,7 @@ func addCountingFlags(fs *flagSet, defaultGranularity string) *countingFlags {
 		maxJump:     fs.Duration("max-jump", d.MaxJump, "a ts further than this ahead of the event time is held until confirmed (bit-flip guard)"),
 		confirm:     fs.Int("confirm", d.Confirm, "frames that confirm a jump of event time"),
 		reject:      fs.Int("reject", d.Reject, "frames at the old time that reject a pending jump"),
-		input:       addInputFlags(fs),
+		input:       addInputFlags(fs, "", ""),
 	}
 }
 

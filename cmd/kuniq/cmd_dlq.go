@@ -35,9 +35,10 @@ func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	reingest := fs.Bool("reingest", false, "produce the matching dead letters' original bytes back into --input, each distinct frame once")
 	input := fs.String("input", string(processor.DefaultInput), "topic --reingest writes to")
 	partitions := fs.Int("partitions", 4, "partitions of --input when --reingest creates it")
-	reKey := fs.String("reingest-key", "uid", "record key of re-ingested frames: uid (the frame's uid, where --input-format and --uid-field say the processor finds it; its original partition/offset if it has none) or origin (always the original partition/offset)")
+	reKey := fs.String("reingest-key", "uid", "record key of re-ingested frames: uid (the frame's uid, where --input-format and --uid-field say the processor finds it; its original partition/offset when the frame does not decode) or origin (always the original partition/offset)")
 	framesTo := fs.String("frames", "", "write the matching dead letters' original bytes to this file ('-': stdout; the report then goes to stderr), one per line (with --input-format protobuf: a length-delimited stream, as count --input-format protobuf reads)")
-	frameFlags := addInputFlags(fs)
+	frameFlags := addInputFlags(fs, "; dlq decodes dead letters' frames with it for --reingest-key uid, and with protobuf --frames writes a delimited stream",
+		"; dlq finds a dead letter's uid with it for --reingest-key uid")
 	if err := fs.parse(args); err != nil {
 		return err
 	}

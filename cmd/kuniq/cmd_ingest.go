@@ -67,7 +67,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if cfg.Format, err = codec.ParseFormat(*format); err != nil {
 		return fmt.Errorf("--format: %w", err)
 	}
-	if err := cfg.Compression.UnmarshalText([]byte(*compression)); err != nil {
+	if err := cfg.Compression.UnmarshalText([]byte(strings.ToLower(*compression))); err != nil {
 		return fmt.Errorf("--compression: %w (want none, gzip, snappy, lz4 or zstd)", err)
 	}
 	if cfg.Frame, err = fields.frameConfig(); err != nil {

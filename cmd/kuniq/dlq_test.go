@@ -291,6 +291,24 @@ func TestDLQProtobuf(t *testing.T) {
 	}
 }
 
+// TestDLQNestedUID: with --uid-field, --reingest keys a JSON dead letter by its nested uid,
+// as the processor read it, not by a root uid (a decoy here).
+func TestDLQNestedUID(t *testing.T) {
+	frame := []byte(`{"uid":"decoy","user":{"id":"u7"},"ts":1468237000}`)
+	fs := &fakeSender{}
+	sc, err := newDLQScan(dlqOptions{reingest: fs, keyByUID: true, frame: codec.FrameConfig{UIDField: "user.id"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := kafka.Record{Value: frame, Headers: codec.DeadLetter{Reason: "late", TS: 1468237000, Topic: "frames", Partition: 3, Offset: 9}.KafkaHeaders()}
+	if err := sc.record(r); err != nil {
+		t.Fatal(err)
+	}
+	if len(fs.got) != 1 || fs.got[0].key != "u7" {
+		t.Errorf("reingested %+q, want one frame keyed u7", fs.got)
+	}
+}
+
 // TestDLQDistinctEstimates: past maxExact distinct frames, when nothing is written, the set
 // gives way to estimates within HyperLogLog's error.
 func TestDLQDistinctEstimates(t *testing.T) {

@@ -20,10 +20,12 @@ type fieldFlags struct {
 	uidField, tsField, tsUnit *string
 }
 
-func addInputFlags(fs *flagSet) *inputFlags {
+// addInputFlags defines --input-format and the field flags; formatNote and fieldNote, if not
+// empty, are added to their help (what a command that does not count frames uses them for).
+func addInputFlags(fs *flagSet, formatNote, fieldNote string) *inputFlags {
 	return &inputFlags{
-		format:     fs.String("input-format", codec.FormatJSON.String(), "how frames are written: json (a JSON object per line or record) or protobuf (message Frame of codec/frame.proto: one per record, plain or in Confluent's wire format; in a file or on stdin, a length-delimited stream as writeDelimitedTo writes it)"),
-		fieldFlags: addFieldFlags(fs, ""),
+		format:     fs.String("input-format", codec.FormatJSON.String(), "how frames are written: json (a JSON object per line or record) or protobuf (message Frame of codec/frame.proto: one per record, plain or in Confluent's wire format; in a file or on stdin, a length-delimited stream as writeDelimitedTo writes it)"+formatNote),
+		fieldFlags: addFieldFlags(fs, fieldNote),
 	}
 }
 
