@@ -17,9 +17,11 @@
 #            instances, each against a bare consumer group on the same topic
 #   proto    JSON vs protobuf on the same BENCH_PROTO_FRAMES frames: bytes per frame (file, and
 #            on the broker's disk in lz4 batches), `kuniq count` of the JSON file vs the
-#            delimited file (gen --format protobuf), and end to end: ingest into a JSON topic
-#            and with --format protobuf into another, a bare consumer vs `kuniq run
-#            --input-format json|protobuf` on each (not in the default parts)
+#            delimited file (gen --format protobuf), end to end: ingest into a JSON topic and
+#            with --format protobuf into another, a bare consumer vs `kuniq run
+#            --input-format json|protobuf` on each; and by codec (ingest --compression none,
+#            lz4, zstd): bytes per frame on disk, ingest and bare-consumer frames/s (not in the
+#            default parts)
 #
 # Environment (defaults in brackets):
 #   BENCH_PARTS [decoder,count,e2e,latency,rss,scale]   BENCH_REPEAT [3] repetitions of each ratio
@@ -468,8 +470,11 @@ if has proto; then
 			topic=bench-codec-$fmt-$cc-$run_id
 			ing=() cons=()
 			t0=$(now_ms)
-			bin/kuniq ingest --brokers "$brokers" --input "$topic" --partitions 4 --progress 0 --quiet \
-				--format "$fmt" --compression "$cc" "${files[@]}" 2>>"$log"
+			if ! bin/kuniq ingest --brokers "$brokers" --input "$topic" --partitions 4 --progress 0 --quiet \
+				--format "$fmt" --compression "$cc" "${files[@]}" 2>>"$log"; then
+				say "  | $fmt | $cc | ingest failed (log: $log) | | |"
+				continue
+			fi
 			t1=$(now_ms)
 			ing+=("$(div $((copies * proto_frames)) "$(div $((t1 - t0)) 1000)")")
 			for r in $(seq "$repeat"); do

@@ -15,9 +15,15 @@ now=$(date +%s)
 	--late-pct 0.1 --malformed-pct 0.2 --out "$work/frames.jsonl"
 start a "$id" --http "$addr"
 "$bin" ingest --input "$id-frames" --partitions 4 "$work/frames.jsonl"
-for _ in $(seq 150); do
-	curl -fs "http://$addr/api/v1/windows?granularity=minute" | grep -q '"final":true' && break
-	sleep 0.2
+# Until stage 1 has read every record (its health says so), then one page poll more.
+deadline=$((SECONDS + 120))
+until grep -q '"frames_total":240000[,}]' <<<"$(curl -fs "http://$addr/api/v1/health" || true)"; do
+	if ((SECONDS > deadline)); then
+		echo "screenshot: kuniq run did not read the 240000 frames within 120 s; its log: $work/a.log" >&2
+		exit 1
+	fi
+	sleep 0.5
 done
+sleep 2
 mkdir -p "$(dirname "$out")"
 go run ./scripts/screenshot -url "http://$addr/" -out "$out" -click '#uniquesform button' -clicked '#answer .n'
