@@ -46,9 +46,9 @@ type Config struct {
 	// it with its original bytes, as it does a malformed JSON frame, and counted
 	// (Stats.NotFrames).
 	Format codec.Format
-	// Frame says where the lines keep their uid and ts, and the ts's unit, when they are
-	// converted to protobuf (unused for JSON, whose lines are not decoded but for the key).
-	// Its Format must be JSON: it describes the lines.
+	// Frame says where the lines keep their uid and ts, and the ts's unit: for the key
+	// (KeyUID) and when they are converted to protobuf. Its Format must be JSON: it describes
+	// the lines.
 	Frame codec.FrameConfig
 	// Compression is the codec of the record batches (lz4 by default: fast, and a JSON frame
 	// shrinks to a fifth; zstd shrinks it further for more CPU, see docs/performance.md §7).
@@ -546,6 +546,9 @@ func (s *slab) copy(b []byte) []byte {
 // keyer is the keyer of the records this ingest writes, and reads back when it resumes.
 func (in *Ingest) keyer() *keyer {
 	k := &keyer{mode: in.cfg.Keying}
+	// The lines' uid and ts where Config.Frame says, as the processor reads them: a nested uid
+	// or a ts in milliseconds decodes, so the line is keyed by its user, not by its hash.
+	_ = k.json.Configure(in.cfg.Frame) // validated with the Config
 	if in.cfg.Format == codec.FormatProtobuf {
 		pc := in.cfg.Frame
 		pc.UIDField, pc.TSField = "", ""       // the paths are the lines'; the message has fields 1 and 2

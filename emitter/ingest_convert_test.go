@@ -108,3 +108,22 @@ func TestProtoConfigValidate(t *testing.T) {
 		t.Error("NewIngest with a bad uid field: err = nil")
 	}
 }
+
+// TestKeyUIDFollowsFrameConfig: KeyUID finds the uid where Config.Frame says, in the unit it
+// says: a nested uid with a millisecond ts is keyed by its user (the default config would see
+// no root uid and a ts out of range, and fall back to the hash), a decoy root uid never counts.
+func TestKeyUIDFollowsFrameConfig(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Frame = codec.FrameConfig{UIDField: "user.id", TSUnit: time.Millisecond}
+	in, err := NewIngest(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := []byte(`{"uid":"decoy","user":{"id":"u7"},"ts":1468244384000}`)
+	if got := in.keyer().appendKey(nil, line); string(got) != "u7" {
+		t.Errorf("key %q, want the nested uid u7", got)
+	}
+	if got := (&keyer{mode: KeyUID}).appendKey(nil, line); len(got) != 8 {
+		t.Errorf("default keyer: key %q, want the 8-hex-digit hash fallback", got)
+	}
+}

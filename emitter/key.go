@@ -12,9 +12,10 @@ import (
 type Keying uint8
 
 const (
-	// KeyUID keys a frame by its root "uid" (found with codec.FrameDecoder, the processor's own
-	// decoder, so decoy "uid" keys in nested objects never count); a record converted to
-	// protobuf (Config.Format) by its uid, field 2 (the uid Config.Frame found in the line).
+	// KeyUID keys a frame by its uid, where Config.Frame says (the root "uid" by default), found
+	// with codec.FrameDecoder, the processor's own decoder, so decoy "uid" keys in nested
+	// objects never count; a record converted to protobuf (Config.Format) by its uid, field 2
+	// (the uid Config.Frame found in the line).
 	// One user stays on one partition, and placement is a pure function of the input. Values
 	// that do not decode fall back to KeyHash. It costs a full decode of each frame (a few µs
 	// of one core for JSON).
