@@ -93,12 +93,12 @@ func TestReadDelimited(t *testing.T) {
 				if gotBroken := errors.Is(err, codec.ErrDelimited); gotBroken != tt.broken || err != nil && !gotBroken {
 					t.Fatalf("workers %d: Read = %v, want broken %v", workers, err, tt.broken)
 				}
+				if len(got) == 0 {
+					t.Fatalf("workers %d: no frames, want the good message first", workers)
+				}
 				var reasons []string
 				for _, f := range got[1:] {
 					reasons = append(reasons, f.Reason)
-				}
-				if len(got) == 0 {
-					t.Fatalf("workers %d: no frames, want the good message first", workers)
 				}
 				if got[0].Reason != "" || strings.Join(reasons, ",") != strings.Join(tt.reasons, ",") {
 					t.Errorf("workers %d: reasons %q after %q, want %q after the good message", workers, reasons, got[0].Reason, tt.reasons)
