@@ -428,14 +428,27 @@ if has proto; then
 	done
 	say "  kuniq count JSON                        frames/s $(range 0 "${cj[@]}")"
 	say "  kuniq count --input-format protobuf     frames/s $(range 0 "${cp[@]}"); protobuf / JSON $(range 1 "${rc[@]}")x"
-	for fmt in json protobuf; do
-		topic=bench-proto-$fmt-$run_id
-		copies=1
-		[[ $fmt == protobuf ]] && copies=$proto_copies
+	# proto_inputs FMT: the files one ingest of FMT reads (protobuf: the JSON file
+	# $proto_copies times, for a steady rate) in $files, their frames in $frames_in.
+	proto_inputs() {
+		local copies=1
+		[[ $1 == protobuf ]] && copies=$proto_copies
 		files=()
 		for _ in $(seq "$copies"); do files+=("$jf"); done
+		frames_in=$((copies * proto_frames))
+	}
+	# The lz4 topics of the end-to-end rounds serve as the by-codec table's lz4 rows: their
+	# bytes per frame (taken before the rounds: the apps' own topics share the name's prefix,
+	# which topic_disk_bytes globs), ingest rate and bare-consumer rates, kept by format.
+	declare -A lz4_bytes lz4_ingest lz4_consumer
+	for fmt in json protobuf; do
+		topic=bench-proto-$fmt-$run_id
+		proto_inputs "$fmt"
+		t0=$(now_ms)
 		bin/kuniq ingest --brokers "$brokers" --input "$topic" --partitions 4 --progress 0 --format "$fmt" "${files[@]}" 2>>"$log"
-		say "  topic $topic (ingest --format $fmt, the file $copies time(s), $((copies * proto_frames)) frames): on disk (lz4 batches) $(div "$(topic_disk_bytes "$topic")" $((copies * proto_frames))) B/frame"
+		lz4_ingest[$fmt]=$(div "$frames_in" "$(div $(($(now_ms) - t0)) 1000)")
+		lz4_bytes[$fmt]=$(div "$(topic_disk_bytes "$topic")" "$frames_in")
+		say "  topic $topic (ingest --format $fmt, the file ${#files[@]} time(s), $frames_in frames): on disk (lz4 batches) ${lz4_bytes[$fmt]} B/frame"
 		c_fps=() k_fps=() r_st=()
 		for r in $(seq "$repeat"); do
 			res=$("$work/bin/consume" -brokers "$brokers" -topic "$topic" | tee -a "$log" | grep '^RESULT')
@@ -453,6 +466,7 @@ if has proto; then
 			c_fps+=("$cf") k_fps+=("$kf") r_st+=("$(div "$kf" "$cf")")
 			note "proto e2e $fmt round $r: consumer $cf, kuniq stage 1 $kf frames/s steady"
 		done
+		lz4_consumer[$fmt]=$(range 0 "${c_fps[@]}")
 		say "  $fmt: bare consumer frames/s $(range 0 "${c_fps[@]}"); kuniq run --input-format $fmt stage 1 frames/s $(range 0 "${k_fps[@]}") steady; kuniq / bare $(range 2 "${r_st[@]}")"
 	done
 	# The same frames with each batch codec (ingest --compression): bytes per frame on the
@@ -462,11 +476,12 @@ if has proto; then
 	say "  | format | codec | B/frame on disk and wire | ingest frames/s | bare consumer frames/s |"
 	say "  |---|---|---|---|---|"
 	for fmt in json protobuf; do
-		copies=1
-		[[ $fmt == protobuf ]] && copies=$proto_copies
-		files=()
-		for _ in $(seq "$copies"); do files+=("$jf"); done
+		proto_inputs "$fmt"
 		for cc in none lz4 zstd; do
+			if [[ $cc == lz4 ]]; then
+				say "  | $fmt | lz4 | ${lz4_bytes[$fmt]} | $(range 0 "${lz4_ingest[$fmt]}") | ${lz4_consumer[$fmt]} |"
+				continue
+			fi
 			topic=bench-codec-$fmt-$cc-$run_id
 			ing=() cons=()
 			t0=$(now_ms)
@@ -476,12 +491,12 @@ if has proto; then
 				continue
 			fi
 			t1=$(now_ms)
-			ing+=("$(div $((copies * proto_frames)) "$(div $((t1 - t0)) 1000)")")
+			ing+=("$(div "$frames_in" "$(div $((t1 - t0)) 1000)")")
 			for r in $(seq "$repeat"); do
 				res=$("$work/bin/consume" -brokers "$brokers" -topic "$topic" | tee -a "$log" | grep '^RESULT')
 				cons+=("$(div "$(field frames "$res")" "$(field steady_secs "$res")")")
 			done
-			say "  | $fmt | $cc | $(div "$(topic_disk_bytes "$topic")" $((copies * proto_frames))) | $(range 0 "${ing[@]}") | $(range 0 "${cons[@]}") |"
+			say "  | $fmt | $cc | $(div "$(topic_disk_bytes "$topic")" "$frames_in") | $(range 0 "${ing[@]}") | $(range 0 "${cons[@]}") |"
 		done
 	done
 fi
