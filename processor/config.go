@@ -38,7 +38,8 @@ type Config struct {
 	// IdleTimeout: an input partition without frames for this long stops holding windows open.
 	IdleTimeout time.Duration
 	// FlushInterval bounds how long counted frames wait in stage 1 before stage 2 sees them;
-	// MaxPending flushes a partition early (each pending frame is held in memory by Goka).
+	// MaxPending flushes a partition early; reading stops at twice as many while flushes fail,
+	// which also bounds what a crash makes the next owner read again.
 	FlushInterval time.Duration
 	MaxPending    int
 	// EarlyInterval: stage 2 publishes a changed open window at most this often (0: finals only).

@@ -200,7 +200,7 @@ type partition struct {
 
 	mu      sync.Mutex
 	src     *engine.Source
-	windows map[window.Key]*partial
+	windows *partials
 	dead    []codec.DeadLetter
 	// first and last are the offsets counted since the last take (first -1: none); last stays
 	// after a take, so a flush that only settles held frames repeats it.
@@ -247,9 +247,53 @@ type liveClaim struct {
 	closedOnce sync.Once
 }
 
+// partial is one window's share of a flush: the frames counted into it and their uids.
 type partial struct {
-	sketch *sketch.Sketch
+	key    window.Key
+	sketch *sketch.Builder
 	frames int64
+}
+
+// partials are a partition's partial sketches until the next take, by window. Every flush
+// starts them afresh, so they are always being filled from empty: a sketch.Builder takes the
+// uids in batches (~7× cheaper per uid while a sketch is sparse, BenchmarkFill), and, as in
+// engine.Counter, the current window of each granularity is tried before the map (frames
+// mostly arrive in time order: a minute's frames hit the same windows).
+type partials struct {
+	precision uint8
+	byKey     map[window.Key]*partial
+	recent    [8]*partial // by granularity: the window the last frame had
+}
+
+func newPartials(precision uint8) *partials {
+	return &partials{precision: precision, byKey: map[window.Key]*partial{}}
+}
+
+// add counts one frame, uid hash h, into each of its windows keys.
+func (ps *partials) add(h uint64, keys []window.Key) {
+	for _, k := range keys {
+		w := ps.recent[k.Granularity]
+		if w == nil || w.key != k {
+			if w = ps.byKey[k]; w == nil {
+				s, _ := sketch.New(ps.precision) // Config.Validate checked the precision
+				w = &partial{key: k, sketch: sketch.NewBuilder(s)}
+				ps.byKey[k] = w
+			}
+			ps.recent[k.Granularity] = w
+		}
+		w.sketch.Insert(h)
+		w.frames++
+	}
+}
+
+// sorted returns the windows in the order of their ends.
+func (ps *partials) sorted() []window.Key {
+	keys := make([]window.Key, 0, len(ps.byKey))
+	for k := range ps.byKey {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].End() < keys[j].End() })
+	return keys
 }
 
 // begin prepares the partition for claim c and returns the first offset to count. Records
@@ -278,7 +322,7 @@ func (pt *partition) begin(c *liveClaim, p *PreAgg) int64 {
 // resetLocked starts the partition afresh at offset next: a new clock, nothing pending.
 func (pt *partition) resetLocked(p *PreAgg, next int64) {
 	pt.src = engine.NewSource(pt.id, p.cfg.Engine.Granularities, p.cfg.Engine.Clock, pt)
-	pt.windows, pt.dead, pt.unacked = map[window.Key]*partial{}, nil, nil
+	pt.windows, pt.dead, pt.unacked = newPartials(p.cfg.Engine.Precision), nil, nil
 	pt.first, pt.last, pt.read, pt.pending = -1, next-1, next-1, 0
 	pt.settled, pt.failures, pt.retryAt = false, 0, time.Time{}
 	pt.durable = max(pt.durable, next)
@@ -294,18 +338,7 @@ func (pt *partition) freeRoomLocked() {
 }
 
 // Accept and Reject make a partition the engine.Sink of its Source (called under pt.mu).
-func (pt *partition) Accept(_ int64, h uint64, keys []window.Key) {
-	for _, k := range keys {
-		w := pt.windows[k]
-		if w == nil {
-			s, _ := sketch.New(pt.precision) // Config.Validate checked the precision
-			w = &partial{sketch: s}
-			pt.windows[k] = w
-		}
-		w.sketch.InsertHash(h)
-		w.frames++
-	}
-}
+func (pt *partition) Accept(_ int64, h uint64, keys []window.Key) { pt.windows.add(h, keys) }
 
 func (pt *partition) Reject(d codec.DeadLetter) { pt.dead = append(pt.dead, d) }
 

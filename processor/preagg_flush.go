@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
 	"sync"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 
 	"github.com/kuniq/kuniq/codec"
 	"github.com/kuniq/kuniq/internal/retry"
-	"github.com/kuniq/kuniq/window"
 )
 
 // batch is what one flush sends for one partition: its partials, dead letters and mark, and
@@ -22,7 +20,7 @@ type batch struct {
 	gen     uint64
 	claim   *liveClaim // the claim it was taken under; nil if none
 	closing bool       // the claim's last flush: its acknowledgement hands the partition over
-	windows map[window.Key]*partial
+	windows *partials
 	dead    []codec.DeadLetter
 	first   int64
 	last    int64
@@ -70,14 +68,11 @@ func (p *PreAgg) flush(ctx context.Context) {
 	defer p.cfg.Metrics.FlushDone(time.Now())
 	errs := make([]error, len(todo))
 	p.sendAll(todo, errs, func(b *batch, emit func(Emitter, string, any, goka.Headers)) {
-		keys := make([]window.Key, 0, len(b.windows))
-		for k := range b.windows {
-			keys = append(keys, k)
-		}
-		sort.Slice(keys, func(i, j int) bool { return keys[i].End() < keys[j].End() })
-		for _, k := range keys {
-			w := b.windows[k]
-			emit(p.io.Partials, k.String(), &Partial{Partition: b.pt.id, First: b.first, Last: b.last, Frames: w.frames, Sketch: w.sketch}, nil)
+		for _, k := range b.windows.sorted() {
+			// The batch's partials are the flusher's alone now: completing their sketches
+			// (Builder.Sketch inserts what it buffers) costs the reader nothing.
+			w := b.windows.byKey[k]
+			emit(p.io.Partials, k.String(), &Partial{Partition: b.pt.id, First: b.first, Last: b.last, Frames: w.frames, Sketch: w.sketch.Sketch()}, nil)
 		}
 		for _, d := range b.dead {
 			// The original bytes as the value, the rest as headers: nothing is escaped, and
@@ -185,7 +180,7 @@ func (pt *partition) takeLocked(p *PreAgg, now time.Time) *batch {
 	}
 	b := &batch{pt: pt, gen: pt.gen, claim: c, closing: closing, windows: pt.windows, dead: pt.dead,
 		first: pt.first, last: pt.last, frames: pt.pending}
-	pt.windows, pt.dead, pt.first, pt.pending = map[window.Key]*partial{}, nil, -1, 0
+	pt.windows, pt.dead, pt.first, pt.pending = newPartials(pt.precision), nil, -1, 0
 	pt.freeRoomLocked()
 	// Commits may go up to, not past, the oldest frame the guard still holds.
 	b.commit = pt.read + 1

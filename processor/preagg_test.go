@@ -452,3 +452,53 @@ func TestPreAggBackpressure(t *testing.T) {
 		t.Errorf("committed offset %d, want 1000", off)
 	}
 }
+
+// TestPartialsCountEveryWindow: frames in and out of order, across minute, hour and day
+// boundaries, land in every window that contains them with the frames and sketch a plain map
+// of fresh sketches gives: the cache of recent windows never sends a frame to a neighbour.
+func TestPartialsCountEveryWindow(t *testing.T) {
+	const base = 1468281540 // 2016-07-11 23:59:00 UTC: a day's last minute
+	type ref struct {
+		frames int64
+		s      *sketch.Sketch
+	}
+	want := map[window.Key]*ref{}
+	ps := newPartials(sketch.DefaultPrecision)
+	var keys []window.Key
+	for i := range 30000 {
+		// Mostly forward in time, every seventh frame from up to 90 s before.
+		ts := int64(base + i/100)
+		if i%7 == 0 {
+			ts -= int64(i % 90)
+		}
+		h := sketch.Hash([]byte{byte(i), byte(i >> 8), byte(i % 1000 >> 4)})
+		keys = window.AppendKeys(keys[:0], ts, window.All)
+		ps.add(h, keys)
+		for _, k := range keys {
+			r := want[k]
+			if r == nil {
+				s, _ := sketch.New(sketch.DefaultPrecision)
+				r = &ref{s: s}
+				want[k] = r
+			}
+			r.frames++
+			r.s.InsertHash(h)
+		}
+	}
+	got := ps.sorted()
+	if len(got) != len(want) {
+		t.Fatalf("%d windows, want %d", len(got), len(want))
+	}
+	for i, k := range got {
+		if i > 0 && got[i-1].End() > k.End() {
+			t.Errorf("windows not in the order of their ends: %v before %v", got[i-1], k)
+		}
+		w, r := ps.byKey[k], want[k]
+		if r == nil {
+			t.Fatalf("window %v was never counted into", k)
+		}
+		if w.frames != r.frames || w.sketch.Sketch().Estimate() != r.s.Estimate() {
+			t.Errorf("window %v: %d frames, estimate %d; want %d, %d", k, w.frames, w.sketch.Sketch().Estimate(), r.frames, r.s.Estimate())
+		}
+	}
+}

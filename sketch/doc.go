@@ -21,16 +21,21 @@
 // exactly-once counts.
 //
 // Cost (go test -bench . ./sketch/, 2 shared cores, p = 14, against
-// axiomhq directly): a repeated user in a sparse sketch ~50 ns instead of
-// ~530 ns (axiomhq re-adds it to its temporary set and rewrites the whole
-// compressed list every 2^p/100 of them; here it is two binary searches);
-// Estimate on a dense sketch ~150 ns instead of ~0.35–0.5 ms (axiomhq
-// computes a math.Pow per register; here a histogram of register values,
-// kept by inserts, is summed in at most 66 steps); hash once plus six dense
-// inserts (BenchmarkInsertSix) ~33 ns. The price: marshaling a sparse sketch re-encodes its
-// keys (~4 ns per key) where axiomhq copies its stream, and memory while
-// sparse is up to 8 bytes per distinct user (sorted keys plus a reused merge
-// buffer), ~60 KiB at p = 14 just before the switch; dense is 2^p bytes.
+// axiomhq directly): a new user in a sparse sketch ~200 ns by InsertHash (a
+// merge into the sorted list every 128 new keys), ~19 ns through a Builder
+// (InsertHashes: a batch radix-sorted and merged once, BenchmarkFill); a
+// repeated user in a sparse sketch ~50 ns instead of ~530 ns (axiomhq
+// re-adds it to its temporary set and rewrites the whole compressed list
+// every 2^p/100 of them; here it is two binary searches); Estimate on a
+// dense sketch ~150 ns instead of ~0.35–0.5 ms (axiomhq computes a math.Pow
+// per register; here a histogram of register values, kept by inserts, is
+// summed in at most 66 steps); hash once plus six dense inserts
+// (BenchmarkInsertSix) ~33 ns. The price: marshaling a sparse sketch
+// re-encodes its keys (~4 ns per key) where axiomhq copies its stream, and
+// memory while sparse is up to 8 bytes per distinct user (sorted keys plus a
+// reused merge buffer), ~60 KiB at p = 14 just before the switch, plus 4
+// bytes per hash of the largest batch InsertHashes was given; dense is 2^p
+// bytes.
 //
 // # Concurrency
 //
