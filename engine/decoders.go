@@ -26,6 +26,14 @@ type Batch struct {
 	done    chan struct{}
 }
 
+// Reset empties b for reuse, keeping its capacity and dropping its references to the values
+// (a Kafka fetch's buffers) and frames. Call it only once the frames have been consumed.
+func (b *Batch) Reset() {
+	clear(b.Values)
+	clear(b.Frames)
+	b.Values, b.Offsets, b.Frames, b.done = b.Values[:0], b.Offsets[:0], b.Frames[:0], nil
+}
+
 // TooLargeHead is how much of a frame over the size limit its dead letter keeps.
 const TooLargeHead = 1024
 

@@ -16,6 +16,10 @@ import (
 // memory). It returns once every batch it read has been applied.
 func (p *PreAgg) read(ctx context.Context, pt *partition, msgs <-chan *sarama.ConsumerMessage, from int64) {
 	inflight := make(chan *engine.Batch, 4)
+	// Applied batches come back for reuse: a fresh batch per 256 records was a quarter of
+	// stage 1's own allocations on protobuf input, and garbage collection its biggest cost
+	// after sarama's fetch path.
+	free := make(chan *engine.Batch, cap(inflight)+2)
 	applied := make(chan struct{})
 	go func() {
 		defer close(applied)
@@ -23,6 +27,11 @@ func (p *PreAgg) read(ctx context.Context, pt *partition, msgs <-chan *sarama.Co
 			// The decoders outlive every claim: a submitted batch is always decoded.
 			b.Wait(context.Background())
 			pt.apply(p, b.Frames)
+			b.Reset()
+			select {
+			case free <- b:
+			default:
+			}
 		}
 	}()
 	defer func() {
@@ -34,7 +43,12 @@ func (p *PreAgg) read(ctx context.Context, pt *partition, msgs <-chan *sarama.Co
 		if !pt.waitRoom(ctx, 2*p.cfg.MaxPending) {
 			return
 		}
-		b := &engine.Batch{Values: make([][]byte, 0, batchSize), Offsets: make([]int64, 0, batchSize)}
+		var b *engine.Batch
+		select {
+		case b = <-free:
+		default:
+			b = &engine.Batch{Values: make([][]byte, 0, batchSize), Offsets: make([]int64, 0, batchSize)}
+		}
 		add := func(m *sarama.ConsumerMessage) {
 			if m.Offset < from {
 				return // counted already (see partition.begin)
