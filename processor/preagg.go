@@ -217,9 +217,8 @@ type partition struct {
 	// downstream: what may be committed. -1 before the partition's first claim. Between
 	// claims, src has seen exactly the records below it (the hand-over either flushed
 	// everything read or reset the state to it).
-	durable   int64
-	precision uint8
-	claim     *liveClaim // nil between claims
+	durable int64
+	claim   *liveClaim // nil between claims
 	// unacked is a batch taken and not yet acknowledged (sent again until it is, in order).
 	unacked  *batch
 	failures int
@@ -326,7 +325,6 @@ func (pt *partition) resetLocked(p *PreAgg, next int64) {
 	pt.first, pt.last, pt.read, pt.pending = -1, next-1, next-1, 0
 	pt.settled, pt.failures, pt.retryAt = false, 0, time.Time{}
 	pt.durable = max(pt.durable, next)
-	pt.precision = p.cfg.Engine.Precision
 	pt.gen++
 	pt.tally.reset()
 	pt.freeRoomLocked()

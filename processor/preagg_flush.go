@@ -180,7 +180,7 @@ func (pt *partition) takeLocked(p *PreAgg, now time.Time) *batch {
 	}
 	b := &batch{pt: pt, gen: pt.gen, claim: c, closing: closing, windows: pt.windows, dead: pt.dead,
 		first: pt.first, last: pt.last, frames: pt.pending}
-	pt.windows, pt.dead, pt.first, pt.pending = newPartials(pt.precision), nil, -1, 0
+	pt.windows, pt.dead, pt.first, pt.pending = newPartials(p.cfg.Engine.Precision), nil, -1, 0
 	pt.freeRoomLocked()
 	// Commits may go up to, not past, the oldest frame the guard still holds.
 	b.commit = pt.read + 1

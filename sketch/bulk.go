@@ -18,8 +18,7 @@ func (s *Sketch) InsertHashes(hs []uint64) {
 	}
 	if s.regs != nil {
 		for _, h := range hs {
-			i, r := getPosVal(h, s.p)
-			s.setReg(uint32(i), r)
+			s.InsertHash(h) // dense: one register each
 		}
 		return
 	}
@@ -110,8 +109,7 @@ func NewBuilder(s *Sketch) *Builder { return &Builder{sketch: s} }
 // Insert adds a hash from Hash.
 func (b *Builder) Insert(h uint64) {
 	if b.sketch.regs != nil {
-		i, r := getPosVal(h, b.sketch.p)
-		b.sketch.setReg(uint32(i), r)
+		b.sketch.InsertHash(h) // dense: one register, nothing to batch
 		return
 	}
 	if b.buf == nil {
