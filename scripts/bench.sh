@@ -19,7 +19,8 @@
 #            on the broker's disk in lz4 batches), `kuniq count` of the JSON file vs the
 #            delimited file (gen --format protobuf), end to end: ingest into a JSON topic and
 #            with --format protobuf into another, a bare consumer vs `kuniq run
-#            --input-format json|protobuf` on each; and by codec (ingest --compression none,
+#            --input-format json|protobuf` on each, for each of BENCH_PROTO_PARTITIONS
+#            (the goal of 0.7 of the bare consumer holds on 4 partitions and on 1); and by codec (ingest --compression none,
 #            lz4, zstd): bytes per frame on disk, ingest and bare-consumer frames/s (not in the
 #            default parts)
 #
@@ -32,7 +33,10 @@
 #   BENCH_PROTO_FRAMES [400000] frames of the proto part   BENCH_PROTO_COPIES [10] times the
 #   file is ingested into the protobuf topic (a protobuf topic of 400k frames is read in one
 #   fetch, too fast for a steady rate; kuniq's frames then repeat 400 s of event time, late
-#   but within the lateness, so all are decoded and counted)
+#   but within the lateness, so all are decoded and counted)   BENCH_PROTO_PARTITIONS [4 1]
+#   partitions of the proto part's end-to-end topics (the first also for the by-codec table)
+#   BENCH_PROTO_CODECS [none lz4 zstd] codecs of the by-codec table (lz4 reuses the first
+#   end-to-end topics)
 #   BENCH_DIR [${TMPDIR:-/tmp}/kuniq-bench] data files (generated files are reused)
 #   KUNIQ_BROKERS [127.0.0.1:9092]   KAFKA_HOME [<repo>/.kafka] (for on-disk topic sizes)
 #
@@ -54,6 +58,8 @@ scale_frames=${BENCH_SCALE_FRAMES:-400000}
 scale_partitions=${BENCH_SCALE_PARTITIONS:-1 2 4 8}
 proto_frames=${BENCH_PROTO_FRAMES:-400000}
 proto_copies=${BENCH_PROTO_COPIES:-10}
+proto_partitions=${BENCH_PROTO_PARTITIONS:-4 1}
+proto_codecs=${BENCH_PROTO_CODECS:-none lz4 zstd}
 work=${BENCH_DIR:-${TMPDIR:-/tmp}/kuniq-bench}
 brokers=${KUNIQ_BROKERS:-127.0.0.1:9092}
 kafka_data=${KAFKA_HOME:-$root/.kafka}/data
@@ -441,43 +447,48 @@ if has proto; then
 	# bytes per frame (taken before the rounds: the apps' own topics share the name's prefix,
 	# which topic_disk_bytes globs), ingest rate and bare-consumer rates, kept by format.
 	declare -A lz4_bytes lz4_ingest lz4_consumer
-	for fmt in json protobuf; do
-		topic=bench-proto-$fmt-$run_id
-		proto_inputs "$fmt"
-		t0=$(now_ms)
-		bin/kuniq ingest --brokers "$brokers" --input "$topic" --partitions 4 --progress 0 --format "$fmt" "${files[@]}" 2>>"$log"
-		lz4_ingest[$fmt]=$(div "$frames_in" "$(div $(($(now_ms) - t0)) 1000)")
-		lz4_bytes[$fmt]=$(div "$(topic_disk_bytes "$topic")" "$frames_in")
-		say "  topic $topic (ingest --format $fmt, the file ${#files[@]} time(s), $frames_in frames): on disk (lz4 batches) ${lz4_bytes[$fmt]} B/frame"
-		c_fps=() k_fps=() r_st=()
-		for r in $(seq "$repeat"); do
-			res=$("$work/bin/consume" -brokers "$brokers" -topic "$topic" | tee -a "$log" | grep '^RESULT')
-			cf=$(div "$(field frames "$res")" "$(field steady_secs "$res")")
-			app=bench-proto-$fmt-$run_id-$r
-			start=$(now_ms)
-			start_run "$app" "$topic" --input-format "$fmt"
-			if ! res=$(lag_wait "$run_pid" -group "$app-preagg" -topic "$topic" -start "$start"); then
+	first_np=${proto_partitions%% *}
+	for np in $proto_partitions; do
+		for fmt in json protobuf; do
+			topic=bench-proto-$fmt-p$np-$run_id
+			proto_inputs "$fmt"
+			t0=$(now_ms)
+			bin/kuniq ingest --brokers "$brokers" --input "$topic" --partitions "$np" --progress 0 --format "$fmt" "${files[@]}" 2>>"$log"
+			ingest_fps=$(div "$frames_in" "$(div $(($(now_ms) - t0)) 1000)")
+			disk_bytes=$(div "$(topic_disk_bytes "$topic")" "$frames_in")
+			say "  topic $topic ($np partition(s), ingest --format $fmt, the file ${#files[@]} time(s), $frames_in frames): on disk (lz4 batches) $disk_bytes B/frame"
+			c_fps=() k_fps=() r_st=()
+			for r in $(seq "$repeat"); do
+				res=$("$work/bin/consume" -brokers "$brokers" -topic "$topic" | tee -a "$log" | grep '^RESULT')
+				cf=$(div "$(field frames "$res")" "$(field steady_secs "$res")")
+				app=bench-proto-$fmt-p$np-$run_id-$r
+				start=$(now_ms)
+				start_run "$app" "$topic" --input-format "$fmt"
+				if ! res=$(lag_wait "$run_pid" -group "$app-preagg" -topic "$topic" -start "$start"); then
+					stop_kuniq "$run_pid"
+					say "  round $r: kuniq run failed to start or died; round skipped (log: $log)"
+					continue
+				fi
 				stop_kuniq "$run_pid"
-				say "  round $r: kuniq run failed to start or died; round skipped (log: $log)"
-				continue
+				kf=$(stage1_rate "$res")
+				c_fps+=("$cf") k_fps+=("$kf") r_st+=("$(div "$kf" "$cf")")
+				note "proto e2e $fmt $np partition(s) round $r: consumer $cf, kuniq stage 1 $kf frames/s steady"
+			done
+			if [[ $np == "$first_np" ]]; then
+				lz4_ingest[$fmt]=$ingest_fps lz4_bytes[$fmt]=$disk_bytes lz4_consumer[$fmt]=$(range 0 "${c_fps[@]}")
 			fi
-			stop_kuniq "$run_pid"
-			kf=$(stage1_rate "$res")
-			c_fps+=("$cf") k_fps+=("$kf") r_st+=("$(div "$kf" "$cf")")
-			note "proto e2e $fmt round $r: consumer $cf, kuniq stage 1 $kf frames/s steady"
+			say "  $fmt, $np partition(s): bare consumer frames/s $(range 0 "${c_fps[@]}"); kuniq run --input-format $fmt stage 1 frames/s $(range 0 "${k_fps[@]}") steady; kuniq / bare $(range 2 "${r_st[@]}")"
 		done
-		lz4_consumer[$fmt]=$(range 0 "${c_fps[@]}")
-		say "  $fmt: bare consumer frames/s $(range 0 "${c_fps[@]}"); kuniq run --input-format $fmt stage 1 frames/s $(range 0 "${k_fps[@]}") steady; kuniq / bare $(range 2 "${r_st[@]}")"
 	done
 	# The same frames with each batch codec (ingest --compression): bytes per frame on the
 	# broker's disk, which are the bytes on the wire too (the broker stores the batches as
 	# produced), what compressing costs the producer and decompressing a bare consumer.
-	say "  by codec (ingest --compression; the bare consumer's steady rate; $proto_copies copies of the file for protobuf):"
+	say "  by codec (ingest --compression, $first_np partition(s); the bare consumer's steady rate; $proto_copies copies of the file for protobuf):"
 	say "  | format | codec | B/frame on disk and wire | ingest frames/s | bare consumer frames/s |"
 	say "  |---|---|---|---|---|"
 	for fmt in json protobuf; do
 		proto_inputs "$fmt"
-		for cc in none lz4 zstd; do
+		for cc in $proto_codecs; do
 			if [[ $cc == lz4 ]]; then
 				say "  | $fmt | lz4 | ${lz4_bytes[$fmt]} | $(range 0 "${lz4_ingest[$fmt]}") | ${lz4_consumer[$fmt]} |"
 				continue
@@ -485,7 +496,7 @@ if has proto; then
 			topic=bench-codec-$fmt-$cc-$run_id
 			ing=() cons=()
 			t0=$(now_ms)
-			if ! bin/kuniq ingest --brokers "$brokers" --input "$topic" --partitions 4 --progress 0 --quiet \
+			if ! bin/kuniq ingest --brokers "$brokers" --input "$topic" --partitions "$first_np" --progress 0 --quiet \
 				--format "$fmt" --compression "$cc" "${files[@]}" 2>>"$log"; then
 				say "  | $fmt | $cc | ingest failed (log: $log) | | |"
 				continue
