@@ -119,6 +119,9 @@ func (b *Builder) Insert(h uint64) {
 	if len(b.buf) == BuilderBatch {
 		b.sketch.InsertHashes(b.buf)
 		b.buf = b.buf[:0]
+		if b.sketch.regs != nil {
+			b.release() // dense from here on: no more buffering, so no buffer to hold
+		}
 	}
 }
 
@@ -126,9 +129,14 @@ func (b *Builder) Insert(h uint64) {
 func (b *Builder) Sketch() *Sketch {
 	if b.buf != nil {
 		b.sketch.InsertHashes(b.buf)
-		buf := b.buf[:0]
-		bufs.Put(&buf)
-		b.buf = nil
+		b.release()
 	}
 	return b.sketch
+}
+
+// release returns the emptied buffer to bufs for the next Builder.
+func (b *Builder) release() {
+	buf := b.buf[:0]
+	bufs.Put(&buf)
+	b.buf = nil
 }

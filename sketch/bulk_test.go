@@ -91,6 +91,9 @@ func TestBuilderIsInsertHash(t *testing.T) {
 				sameState(t, b.Sketch(), build(t, 14, hs[:i+1])) // Sketch mid-way, then go on
 			}
 		}
+		if b.sketch.regs != nil && b.buf != nil {
+			t.Errorf("n=%d: the Builder holds a buffer after its sketch turned dense", n)
+		}
 		sameState(t, b.Sketch(), build(t, 14, hs))
 	}
 }
