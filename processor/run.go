@@ -167,7 +167,7 @@ func (p *Pipeline) runPreAgg(ctx context.Context, top Topology) error {
 	if err != nil {
 		return fmt.Errorf("consumer group %s: %w", cfg.Names.PreAgg, err)
 	}
-	eopts := append(kc.EmitterOptions(), goka.WithEmitterDefaultHeaders(cfg.Names.Headers()))
+	eopts := append(kc.BatchEmitterOptions(), goka.WithEmitterDefaultHeaders(cfg.Names.Headers()))
 	partials, err := goka.NewEmitter(kc.Brokers, cfg.Names.Partials, PartialsCodec{}, eopts...)
 	if err != nil {
 		return errors.Join(fmt.Errorf("partials emitter: %w", err), group.Close())
