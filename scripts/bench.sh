@@ -4,7 +4,8 @@
 # on the same file), repeated, and printed as ranges. docs/performance.md reports a run of it.
 #
 # Parts (BENCH_PARTS, comma list; default all):
-#   decoder  go test -bench DecodeFrame ./codec/ (ours vs encoding/json vs fastjson) and
+#   decoder  go test -bench DecodeFrame ./codec/ (ours vs our decoder before issue 11 vs
+#            encoding/json vs fastjson) and
 #            go test -bench Format ./scripts/bench/format/ (JSON vs protobuf wire vs fixed 28 B)
 #   count    kuniq count vs wc -l vs an encoding/json program on the same file; --workers 1 vs
 #            default; a CPU profile of count's engine: the JSON parser's share
@@ -196,12 +197,15 @@ if has decoder; then
 	mapfile -t k < <(ns kuniq)
 	mapfile -t j < <(ns encoding_json)
 	mapfile -t f < <(ns fastjson)
-	rj=() rf=()
+	mapfile -t o < <(ns before)
+	rj=() rf=() ro=()
 	for i in "${!k[@]}"; do
 		rj+=("$(div "${j[$i]}" "${k[$i]}")")
 		rf+=("$(div "${f[$i]}" "${k[$i]}")")
+		ro+=("$(div "${o[$i]}" "${k[$i]}")")
 	done
 	say "  kuniq FrameDecoder  ns/frame $(range 0 "${k[@]}")"
+	say "  before issue 11     ns/frame $(range 0 "${o[@]}"); before / kuniq: $(range 2 "${ro[@]}")x (goal 2x)"
 	say "  encoding/json       ns/frame $(range 0 "${j[@]}")"
 	say "  fastjson            ns/frame $(range 0 "${f[@]}")"
 	say "  encoding/json / kuniq: $(range 1 "${rj[@]}")x; fastjson / kuniq: $(range 2 "${rf[@]}")x"
