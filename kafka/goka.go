@@ -61,11 +61,10 @@ const BatchLinger = time.Millisecond
 // then waits for its acknowledgements, as stage 1's flusher does twice per flush (partials,
 // then marks): nothing more comes while it waits, so the 20 ms linger of Sarama() would only
 // delay every flush, and a hot partition's reading waits on its flushes. Measured on one
-// partition of protobuf frames: 1 ms took stage 1 from 0.50-0.55 to 0.59-0.75 of a bare
-// consumer (docs/performance.md §3). It is not 0: with Flush.Frequency, Bytes and Messages
-// all 0, Sarama's produce set flushes "as fast as possible", and in the one trial of that
-// here stage 1's first flush waited for acknowledgements that never came (not investigated
-// further).
+// partition of protobuf frames: 1 ms took stage 1 from 0.50 to 0.65-0.74 of a bare consumer
+// (docs/performance.md §3). It is not 0: Goka's defaults, which Sarama() keeps, also set
+// Flush.Bytes (64 KiB), and with no linger Sarama then sends only once that many bytes wait,
+// so a flush's few small records would wait for ever (seen once here: the first flush hung).
 func (c Config) BatchEmitterOptions() []goka.EmitterOption {
 	return []goka.EmitterOption{
 		goka.WithEmitterProducerBuilder(producerBuilder(c.batchSarama)),
