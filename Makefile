@@ -54,12 +54,17 @@ chromium:
 		echo "chromium: not installed and no apt-get: install chromium or set KUNIQ_CHROMIUM (the page's browser tests skip)"; \
 	fi
 
+# The codec's SIMD paths (AVX-512, AVX2) build only with GOEXPERIMENT=simd: they are vetted and
+# tested in that build too, each width the CPU has (the portable path is the default build's).
 vet:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+	GOEXPERIMENT=simd $(GO) vet ./codec/
+	GOEXPERIMENT=simd $(GO) run $(STATICCHECK) ./codec/
 
 unit:
 	$(GO) test -race -shuffle=on -skip Integration ./...
+	GOEXPERIMENT=simd $(GO) test -race -shuffle=on ./codec/
 
 # Integration tests use the PLAINTEXT listener and, for TestIntegrationSecure*, the SASL_SSL one.
 # The reduced fault suite (internal/chaos) runs here too, on a broker of its own (CHAOS_PORT).
@@ -95,6 +100,7 @@ bench:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeFrame -fuzztime 60s ./codec/
+	GOEXPERIMENT=simd $(GO) test -run '^$$' -fuzz FuzzFastMatchesGeneral -fuzztime 60s ./codec/
 	$(GO) test -run '^$$' -fuzz FuzzReadDelimited -fuzztime 60s ./engine/
 
 kafka-fetch:

@@ -62,12 +62,13 @@
 // # How Decode works
 //
 // A first pass runs over the line in 64-byte blocks and turns each into bitmaps: quotes,
-// backslashes, control bytes (SWAR words in the default build; AVX2 compares in a
-// GOEXPERIMENT=simd build on amd64). Word arithmetic resolves which bytes are escaped, the
+// backslashes, control bytes (SWAR words in the default build; in a GOEXPERIMENT=simd build
+// on amd64, AVX-512 compares over the whole block, or AVX2 over its halves, whichever the
+// CPU has). Word arithmetic resolves which bytes are escaped, the
 // parity of the real quotes marks the bytes inside strings, escapes and control bytes are
 // validated per block, and the real quotes are listed; the grammar scanner, one state
 // machine, then reads only the bytes outside strings and takes each string's end from the
-// list (frame_block.go, frame_scan.go). In a GOEXPERIMENT=simd build on an AVX2 CPU, a
+// list (frame_block.go, frame_scan.go). In a GOEXPERIMENT=simd build on an AVX2 or AVX-512 CPU, a
 // configuration with root keys only goes first through a structural scanner that checks the
 // whole grammar on bitmaps and skips nested values whole, their brackets only counted
 // (frame_fast_simd.go); what it does not accept it hands to the general scanner, which

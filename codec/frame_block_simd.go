@@ -4,16 +4,33 @@ package codec
 
 import "simd/archsimd"
 
-// useAVX2 selects the AVX2 block scan; without AVX2 the portable one runs.
-var useAVX2 = archsimd.X86.AVX2()
+// useAVX2 selects the AVX2 block scan; without AVX2 the portable one runs. useAVX512
+// (AVX-512F/BW/CD/DQ/VL, which imply AVX2) selects compares over the whole 64-byte block
+// into mask registers instead.
+var (
+	useAVX2   = archsimd.X86.AVX2()
+	useAVX512 = archsimd.X86.AVX512()
+)
 
-// classifyBlock is the block scan of this build: AVX2 compares over two 32-byte halves,
-// their masks moved to bitmaps (VPMOVMSKB), when the CPU has AVX2.
+// classifyBlock is the block scan of this build: AVX-512 compares over the block, or AVX2
+// compares over its two 32-byte halves with their masks moved to bitmaps (VPMOVMSKB), or
+// the portable scan, whichever the CPU has.
 func classifyBlock(p *[64]byte) (quote, back uint64, ctrl bool) {
-	if !useAVX2 {
-		return classifyBlockSWAR(p)
+	switch {
+	case useAVX512:
+		return classifyBlockAVX512(p)
+	case useAVX2:
+		return classifyBlockAVX2(p)
 	}
-	return classifyBlockAVX2(p)
+	return classifyBlockSWAR(p)
+}
+
+func classifyBlockAVX512(p *[64]byte) (quote, back uint64, ctrl bool) {
+	v := archsimd.LoadUint8x64(p)
+	quote = v.Equal(archsimd.BroadcastUint8x64('"')).ToBits()
+	back = v.Equal(archsimd.BroadcastUint8x64('\\')).ToBits()
+	ctrl = v.Less(archsimd.BroadcastUint8x64(0x20)).ToBits() != 0
+	return quote, back, ctrl
 }
 
 func classifyBlockAVX2(p *[64]byte) (quote, back uint64, ctrl bool) {

@@ -39,14 +39,14 @@ func naiveClassify(p *[64]byte) (quote, back uint64, ctrl bool) {
 	return quote, back, ctrl
 }
 
-// TestClassifyBlock checks the block scan of this build and the portable one against a
+// TestClassifyBlock checks every block scan this build and CPU can run against a
 // byte loop.
 func TestClassifyBlock(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	for range 20000 {
 		p := (*[64]byte)(randomBlockBytes(rng, 64))
 		wq, wb, wc := naiveClassify(p)
-		for name, f := range map[string]func(*[64]byte) (uint64, uint64, bool){"build": classifyBlock, "swar": classifyBlockSWAR} {
+		for name, f := range blockScans() {
 			if q, b, c := f(p); q != wq || b != wb || c != wc {
 				t.Fatalf("%s classify(%q) = %x %x %v, want %x %x %v", name, p, q, b, c, wq, wb, wc)
 			}
@@ -130,7 +130,7 @@ func TestPrefixXor(t *testing.T) {
 }
 
 // BenchmarkClassifyBlock is the block scan alone over the challenge frames' bytes, the
-// build's and the portable one.
+// build's, the portable one and (with GOEXPERIMENT=simd) each SIMD width the CPU has.
 //
 //	go test -run '^$' -bench ClassifyBlock ./codec/
 func BenchmarkClassifyBlock(b *testing.B) {
@@ -139,7 +139,7 @@ func BenchmarkClassifyBlock(b *testing.B) {
 		all = append(all, l...)
 	}
 	blocks := len(all) / 64
-	for name, f := range map[string]func(*[64]byte) (uint64, uint64, bool){"build": classifyBlock, "swar": classifyBlockSWAR} {
+	for name, f := range blockScans() {
 		b.Run(name, func(b *testing.B) {
 			b.SetBytes(64)
 			b.ReportAllocs()

@@ -37,6 +37,36 @@ const (
 	fastMaxLine = fastBlocks * 64
 )
 
+// The bytes the structural scanner classifies, broadcast once (as locals they were
+// broadcast and spilled to the stack at every call's entry, 6 % of a frame's decode), and
+// only for the widths the CPU has: a broadcast is itself an AVX2 or AVX-512 instruction.
+var (
+	vQuote, vBack, vCtrl, vLow, vBrk, vOr, vColon, vComma archsimd.Uint8x32
+	vU, vSlash, vB, vF, vN, vR, vT                        archsimd.Uint8x32
+	wQuote, wBack, wLow, wBrk, wOr, wColon, wComma        archsimd.Uint8x64
+	wU, wSlash, wB, wF, wN, wR, wT                        archsimd.Uint8x64
+)
+
+func init() {
+	if useAVX2 {
+		vQuote, vBack = archsimd.BroadcastUint8x32('"'), archsimd.BroadcastUint8x32('\\')
+		vCtrl, vLow = archsimd.BroadcastUint8x32(0x1f), archsimd.BroadcastUint8x32(0x20)
+		vBrk, vOr = archsimd.BroadcastUint8x32(0x7f), archsimd.BroadcastUint8x32(0x26)
+		vColon, vComma = archsimd.BroadcastUint8x32(':'), archsimd.BroadcastUint8x32(',')
+		vU, vSlash = archsimd.BroadcastUint8x32('u'), archsimd.BroadcastUint8x32('/')
+		vB, vF = archsimd.BroadcastUint8x32('b'), archsimd.BroadcastUint8x32('f')
+		vN, vR, vT = archsimd.BroadcastUint8x32('n'), archsimd.BroadcastUint8x32('r'), archsimd.BroadcastUint8x32('t')
+	}
+	if useAVX512 {
+		wQuote, wBack = archsimd.BroadcastUint8x64('"'), archsimd.BroadcastUint8x64('\\')
+		wLow, wBrk, wOr = archsimd.BroadcastUint8x64(0x20), archsimd.BroadcastUint8x64(0x7f), archsimd.BroadcastUint8x64(0x26)
+		wColon, wComma = archsimd.BroadcastUint8x64(':'), archsimd.BroadcastUint8x64(',')
+		wU, wSlash = archsimd.BroadcastUint8x64('u'), archsimd.BroadcastUint8x64('/')
+		wB, wF = archsimd.BroadcastUint8x64('b'), archsimd.BroadcastUint8x64('f')
+		wN, wR, wT = archsimd.BroadcastUint8x64('n'), archsimd.BroadcastUint8x64('r'), archsimd.BroadcastUint8x64('t')
+	}
+}
+
 // fastScratch keeps, per block of the line, the real quotes and the openers of the root
 // object's keys.
 type fastScratch struct {
@@ -71,14 +101,6 @@ func (d *FrameDecoder) scanFast(b []byte, c *frameConfig) bool {
 		rootEnd             = -1
 		pad                 [64]byte
 	)
-	// The bytes to classify, broadcast once.
-	vQuote, vBack := archsimd.BroadcastUint8x32('"'), archsimd.BroadcastUint8x32('\\')
-	vCtrl, vLow := archsimd.BroadcastUint8x32(0x1f), archsimd.BroadcastUint8x32(0x20)
-	vBrk, vOr := archsimd.BroadcastUint8x32(0x7f), archsimd.BroadcastUint8x32(0x26)
-	vColon, vComma := archsimd.BroadcastUint8x32(':'), archsimd.BroadcastUint8x32(',')
-	vU, vSlash := archsimd.BroadcastUint8x32('u'), archsimd.BroadcastUint8x32('/')
-	vB, vF := archsimd.BroadcastUint8x32('b'), archsimd.BroadcastUint8x32('f')
-	vN, vR, vT := archsimd.BroadcastUint8x32('n'), archsimd.BroadcastUint8x32('r'), archsimd.BroadcastUint8x32('t')
 	for a := 0; a < len(b); a += 64 {
 		p := &pad
 		if a+64 <= len(b) {
@@ -88,17 +110,29 @@ func (d *FrameDecoder) scanFast(b []byte, c *frameConfig) bool {
 				pad[j] = ' '
 			}
 		}
-		lo := archsimd.LoadUint8x32((*[32]uint8)(p[:32]))
-		hi := archsimd.LoadUint8x32((*[32]uint8)(p[32:]))
-		quote := uint64(lo.Equal(vQuote).ToBits()) | uint64(hi.Equal(vQuote).ToBits())<<32
-		back := uint64(lo.Equal(vBack).ToBits()) | uint64(hi.Equal(vBack).ToBits())<<32
-		// Below 0x20 and below 0x21: where max(byte, x) is x.
-		ctrl := uint64(lo.Max(vCtrl).Equal(vCtrl).ToBits()) | uint64(hi.Max(vCtrl).Equal(vCtrl).ToBits())<<32
-		low := uint64(lo.Max(vLow).Equal(vLow).ToBits()) | uint64(hi.Max(vLow).Equal(vLow).ToBits())<<32
-		// { } [ ] (and Y _ y DEL, which the bracket walk rejects): (byte | 0x26) == 0x7f.
-		brk := uint64(lo.Or(vOr).Equal(vBrk).ToBits()) | uint64(hi.Or(vOr).Equal(vBrk).ToBits())<<32
-		colon := uint64(lo.Equal(vColon).ToBits()) | uint64(hi.Equal(vColon).ToBits())<<32
-		comma := uint64(lo.Equal(vComma).ToBits()) | uint64(hi.Equal(vComma).ToBits())<<32
+		var quote, back, ctrl, low, brk, colon, comma uint64
+		var v archsimd.Uint8x64
+		var lo, hi archsimd.Uint8x32
+		if useAVX512 {
+			// One 64-byte vector; each compare gives its bitmap as a mask register.
+			v = archsimd.LoadUint8x64(p)
+			quote, back = v.Equal(wQuote).ToBits(), v.Equal(wBack).ToBits()
+			ctrl, low = v.Less(wLow).ToBits(), v.LessEqual(wLow).ToBits()
+			brk = v.Or(wOr).Equal(wBrk).ToBits()
+			colon, comma = v.Equal(wColon).ToBits(), v.Equal(wComma).ToBits()
+		} else {
+			lo = archsimd.LoadUint8x32((*[32]uint8)(p[:32]))
+			hi = archsimd.LoadUint8x32((*[32]uint8)(p[32:]))
+			quote = uint64(lo.Equal(vQuote).ToBits()) | uint64(hi.Equal(vQuote).ToBits())<<32
+			back = uint64(lo.Equal(vBack).ToBits()) | uint64(hi.Equal(vBack).ToBits())<<32
+			// Below 0x20 and below 0x21: where max(byte, x) is x.
+			ctrl = uint64(lo.Max(vCtrl).Equal(vCtrl).ToBits()) | uint64(hi.Max(vCtrl).Equal(vCtrl).ToBits())<<32
+			low = uint64(lo.Max(vLow).Equal(vLow).ToBits()) | uint64(hi.Max(vLow).Equal(vLow).ToBits())<<32
+			// { } [ ] (and Y _ y DEL, which the bracket walk rejects): (byte | 0x26) == 0x7f.
+			brk = uint64(lo.Or(vOr).Equal(vBrk).ToBits()) | uint64(hi.Or(vOr).Equal(vBrk).ToBits())<<32
+			colon = uint64(lo.Equal(vColon).ToBits()) | uint64(hi.Equal(vColon).ToBits())<<32
+			comma = uint64(lo.Equal(vComma).ToBits()) | uint64(hi.Equal(vComma).ToBits())<<32
+		}
 
 		// Escapes and strings.
 		back &^= escC
@@ -116,13 +150,20 @@ func (d *FrameDecoder) scanFast(b []byte, c *frameConfig) bool {
 		}
 		if escaped != 0 {
 			// Escaped bytes must be " / \ b f n r t, or u and four hex digits.
-			ok := lo.Equal(vQuote).Or(lo.Equal(vBack)).Or(lo.Equal(vSlash)).Or(lo.Equal(vB))
-			ok = ok.Or(lo.Equal(vF)).Or(lo.Equal(vN)).Or(lo.Equal(vR)).Or(lo.Equal(vT))
-			ok2 := hi.Equal(vQuote).Or(hi.Equal(vBack)).Or(hi.Equal(vSlash)).Or(hi.Equal(vB))
-			ok2 = ok2.Or(hi.Equal(vF)).Or(hi.Equal(vN)).Or(hi.Equal(vR)).Or(hi.Equal(vT))
-			simple := uint64(ok.ToBits()) | uint64(ok2.ToBits())<<32
+			var simple, uu uint64
+			if useAVX512 {
+				ok := v.Equal(wQuote).Or(v.Equal(wBack)).Or(v.Equal(wSlash)).Or(v.Equal(wB))
+				ok = ok.Or(v.Equal(wF)).Or(v.Equal(wN)).Or(v.Equal(wR)).Or(v.Equal(wT))
+				simple, uu = ok.ToBits(), v.Equal(wU).ToBits()
+			} else {
+				ok := lo.Equal(vQuote).Or(lo.Equal(vBack)).Or(lo.Equal(vSlash)).Or(lo.Equal(vB))
+				ok = ok.Or(lo.Equal(vF)).Or(lo.Equal(vN)).Or(lo.Equal(vR)).Or(lo.Equal(vT))
+				ok2 := hi.Equal(vQuote).Or(hi.Equal(vBack)).Or(hi.Equal(vSlash)).Or(hi.Equal(vB))
+				ok2 = ok2.Or(hi.Equal(vF)).Or(hi.Equal(vN)).Or(hi.Equal(vR)).Or(hi.Equal(vT))
+				simple = uint64(ok.ToBits()) | uint64(ok2.ToBits())<<32
+				uu = uint64(lo.Equal(vU).ToBits()) | uint64(hi.Equal(vU).ToBits())<<32
+			}
 			if u := escaped &^ simple; u != 0 {
-				uu := uint64(lo.Equal(vU).ToBits()) | uint64(hi.Equal(vU).ToBits())<<32
 				if u&^uu != 0 || !hexAfter(b, a, u) {
 					return false
 				}

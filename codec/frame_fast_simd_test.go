@@ -27,6 +27,25 @@ func checkFast(t testing.TB, d *FrameDecoder, line []byte, c *frameConfig) {
 	}
 }
 
+// vectorWidths runs f once per block scan this CPU has: AVX-512 (64-byte compares into
+// mask registers) and AVX2 (two 32-byte halves), restoring the detected choice after.
+func vectorWidths(t *testing.T, f func(t *testing.T)) {
+	detected := useAVX512
+	defer func() { useAVX512 = detected }()
+	for _, w := range []struct {
+		name string
+		on   bool
+	}{{"avx512", true}, {"avx2", false}} {
+		t.Run(w.name, func(t *testing.T) {
+			if w.on && !detected {
+				t.Skip("the CPU has no AVX-512")
+			}
+			useAVX512 = w.on
+			f(t)
+		})
+	}
+}
+
 // nesting returns the deepest nesting of a valid line.
 func nesting(line []byte) int {
 	depth, deepest, in := 0, 0, false
@@ -49,7 +68,9 @@ func nesting(line []byte) int {
 // TestFastMatchesGeneral runs the structural scanner on every kind of line the other tests
 // use: the challenge frames (whole, corrupted, truncated), the table cases and generated
 // frames for each root-key configuration.
-func TestFastMatchesGeneral(t *testing.T) {
+func TestFastMatchesGeneral(t *testing.T) { vectorWidths(t, testFastMatchesGeneral) }
+
+func testFastMatchesGeneral(t *testing.T) {
 	var d FrameDecoder
 	accepted := 0
 	for _, line := range sampleLines(t) {
@@ -106,7 +127,47 @@ func FuzzFastMatchesGeneral(f *testing.F) {
 		f.Add([]byte(tc.line))
 	}
 	var d FrameDecoder
+	detected := useAVX512
 	f.Fuzz(func(t *testing.T, line []byte) {
-		checkFast(t, &d, line, defaultConfig)
+		defer func() { useAVX512 = detected }()
+		for _, on := range []bool{detected, false} { // AVX-512 if the CPU has it, then AVX2
+			useAVX512 = on
+			checkFast(t, &d, line, defaultConfig)
+		}
 	})
+}
+
+// BenchmarkDecodeFrameWidth is BenchmarkDecodeFrame/kuniq with each SIMD width the CPU
+// has, in one run, so their ratio means something on a noisy machine.
+//
+//	GOEXPERIMENT=simd go test -run '^$' -bench DecodeFrameWidth ./codec/
+func BenchmarkDecodeFrameWidth(b *testing.B) {
+	lines := sampleLines(b)
+	var total int
+	for _, l := range lines {
+		total += len(l)
+	}
+	detected := useAVX512
+	defer func() { useAVX512 = detected }()
+	for _, w := range []struct {
+		name string
+		on   bool
+	}{{"avx512", true}, {"avx2", false}} {
+		b.Run(w.name, func(b *testing.B) {
+			if w.on && !detected {
+				b.Skip("the CPU has no AVX-512")
+			}
+			useAVX512 = w.on
+			var d FrameDecoder
+			b.SetBytes(int64(total / len(lines)))
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if f, err := d.Decode(lines[i%len(lines)]); err != nil || f.TS == 0 {
+					b.Fatalf("Decode: %v", err)
+				}
+				i++
+			}
+		})
+	}
 }

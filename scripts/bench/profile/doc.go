@@ -7,6 +7,6 @@
 // shows where count's time goes, and above all the JSON parser's share
 // (codec.(*FrameDecoder).Decode) without touching cmd/. The input is generator frames
 // (gen, seed 1, the challenge's shape) held in memory, so the file system is not measured.
-// With GOEXPERIMENT=simd in front of `go test` the profile is of the AVX2 build, whose
+// With GOEXPERIMENT=simd in front of `go test` the profile is of the SIMD build (AVX-512 or AVX2), whose
 // decoder runs codec.(*FrameDecoder).scanFast (docs/performance.md §1-§2).
 package profile
