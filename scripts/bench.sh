@@ -4,11 +4,12 @@
 # on the same file), repeated, and printed as ranges. docs/performance.md reports a run of it.
 #
 # Parts (BENCH_PARTS, comma list; default all):
-#   decoder  go test -bench DecodeFrame ./codec/ (ours vs our decoder before issue 11 vs
-#            encoding/json vs fastjson) and
+#   decoder  go test -bench DecodeFrame ./codec/, default and GOEXPERIMENT=simd builds (ours vs
+#            our decoder before issue 11 vs encoding/json vs fastjson; AVX-512 vs AVX2) and
 #            go test -bench Format ./scripts/bench/format/ (JSON vs protobuf wire vs fixed 28 B)
-#   count    kuniq count vs wc -l vs an encoding/json program on the same file; --workers 1 vs
-#            default; a CPU profile of count's engine: the JSON parser's share
+#   count    kuniq count (default and GOEXPERIMENT=simd builds) vs wc -l vs an encoding/json
+#            program on the same file; --workers 1 vs default; a CPU profile of count's
+#            engine: the JSON parser's share
 #   e2e      ingest into a fresh 4-partition topic; a bare sarama consumer group vs
 #            `kuniq run` until its stage 1 (and then stage 2) has consumed everything;
 #            changelog and partials bytes per input frame, table size after the run
@@ -181,6 +182,8 @@ say "# kuniq bench $run_id on $(nproc) cores ($(uname -sm), $(go version | awk '
 
 note "building"
 make -s build
+# The same binary built with the codec's SIMD paths (AVX-512 or AVX2, whichever the CPU has).
+GOEXPERIMENT=simd go build -o "$work/bin/kuniq-simd" ./cmd/kuniq
 for p in consume lag live jsonbase topicsize; do
 	go build -o "$work/bin/$p" "./scripts/bench/$p"
 done
@@ -210,6 +213,19 @@ if has decoder; then
 	say "  fastjson            ns/frame $(range 0 "${f[@]}")"
 	say "  encoding/json / kuniq: $(range 1 "${rj[@]}")x; fastjson / kuniq: $(range 2 "${rf[@]}")x"
 
+	say "## decoder, SIMD build: GOEXPERIMENT=simd go test -run '^\$' -bench 'DecodeFrame/(kuniq|before)\$|DecodeFrameWidth' -benchmem -count $repeat ./codec/"
+	out=$(GOEXPERIMENT=simd go test -run '^$' -bench 'DecodeFrame/(kuniq|before)$|DecodeFrameWidth' -benchmem -count "$repeat" ./codec/ | tee -a "$log")
+	mapfile -t k < <(ns kuniq)
+	mapfile -t o < <(ns before)
+	ro=()
+	for i in "${!k[@]}"; do ro+=("$(div "${o[$i]}" "${k[$i]}")"); done
+	say "  kuniq FrameDecoder  ns/frame $(range 0 "${k[@]}") (the CPU's widest SIMD)"
+	say "  before issue 11     ns/frame $(range 0 "${o[@]}"); before / kuniq: $(range 2 "${ro[@]}")x (goal 2x)"
+	for w in avx512 avx2; do
+		mapfile -t v < <(awk -v n="BenchmarkDecodeFrameWidth/$w-" 'index($1, n) == 1 { print $3 }' <<<"$out")
+		if ((${#v[@]})); then say "  $(printf '%-19s' "$w") ns/frame $(range 0 "${v[@]}")"; fi
+	done
+
 	say "## format: go test -run '^\$' -bench Format -benchmem -count $repeat ./scripts/bench/format/"
 	out=$(go test -run '^$' -bench 'Format' -benchmem -count "$repeat" ./scripts/bench/format/ | tee -a "$log")
 	for b in json_challenge_frame json_ts_uid_only proto_wire fixed28; do
@@ -226,7 +242,7 @@ if has count; then
 	cat "$file" >/dev/null # warm the page cache: every contender reads from memory
 	say ""
 	say "## count: $frames frames, $((bytes / 1000000)) MB ($file, bin/kuniq gen --count $frames --seed 1)"
-	wc_fps=() cnt_fps=() w1_fps=() js_fps=() r_wc=() r_js=() r_par=()
+	wc_fps=() cnt_fps=() w1_fps=() js_fps=() simd_fps=() r_wc=() r_js=() r_par=() r_simd=()
 	for r in $(seq "$repeat"); do
 		t0=$(now_ms)
 		wc -l "$file" >/dev/null
@@ -235,18 +251,22 @@ if has count; then
 		t2=$(now_ms)
 		bin/kuniq count --quiet --dead-letters none --workers 1 "$file" >/dev/null
 		t3=$(now_ms)
+		"$work/bin/kuniq-simd" count --quiet --dead-letters none "$file" >/dev/null
+		t4=$(now_ms)
 		res=$("$work/bin/jsonbase" -n "$json_frames" "$file" | tee -a "$log" | grep '^RESULT')
 		wcf=$(div "$frames" "$(div $((t1 - t0)) 1000)")
 		cf=$(div "$frames" "$(div $((t2 - t1)) 1000)")
 		w1f=$(div "$frames" "$(div $((t3 - t2)) 1000)")
 		jf=$(div "$(field frames "$res")" "$(field secs "$res")")
-		wc_fps+=("$wcf") cnt_fps+=("$cf") w1_fps+=("$w1f") js_fps+=("$jf")
-		r_wc+=("$(div "$cf" "$wcf")") r_js+=("$(div "$cf" "$jf")") r_par+=("$(div "$cf" "$w1f")")
-		note "count round $r: wc $wcf, count $cf, --workers 1 $w1f, encoding/json $jf frames/s"
+		sf=$(div "$frames" "$(div $((t4 - t3)) 1000)")
+		wc_fps+=("$wcf") cnt_fps+=("$cf") w1_fps+=("$w1f") js_fps+=("$jf") simd_fps+=("$sf")
+		r_wc+=("$(div "$cf" "$wcf")") r_js+=("$(div "$cf" "$jf")") r_par+=("$(div "$cf" "$w1f")") r_simd+=("$(div "$sf" "$wcf")")
+		note "count round $r: wc $wcf, count $cf, --workers 1 $w1f, SIMD build $sf, encoding/json $jf frames/s"
 	done
 	say "  wc -l FILE                          frames/s $(range 0 "${wc_fps[@]}")"
 	say "  kuniq count FILE (workers = cores)  frames/s $(range 0 "${cnt_fps[@]}")"
 	say "  kuniq count --workers 1 FILE        frames/s $(range 0 "${w1_fps[@]}")"
+	say "  kuniq count FILE, SIMD build        frames/s $(range 0 "${simd_fps[@]}"); / wc -l: $(range 2 "${r_simd[@]}") (goal 0.33)"
 	say "  jsonbase -n $json_frames FILE (encoding/json, 1 goroutine) frames/s $(range 0 "${js_fps[@]}")"
 	say "  count / wc -l: $(range 2 "${r_wc[@]}"); count / encoding/json: $(range 1 "${r_js[@]}")x; parallel speed-up (default / --workers 1): $(range 2 "${r_par[@]}")x"
 
