@@ -41,17 +41,18 @@ const (
 // broadcast and spilled to the stack at every call's entry, 6 % of a frame's decode), and
 // only for the widths the CPU has: a broadcast is itself an AVX2 or AVX-512 instruction.
 var (
-	vQuote, vBack, vCtrl, vLow, vBrk, vOr, vColon, vComma archsimd.Uint8x32
-	vU, vSlash, vB, vF, vN, vR, vT                        archsimd.Uint8x32
-	wQuote, wBack, wLow, wBrk, wOr, wColon, wComma        archsimd.Uint8x64
-	wU, wSlash, wB, wF, wN, wR, wT                        archsimd.Uint8x64
+	vQuote, vBack, vCtrl, vLow, vBrk, vOr, vColon, vComma, v20, vOpen, vClose archsimd.Uint8x32
+	vU, vSlash, vB, vF, vN, vR, vT                                            archsimd.Uint8x32
+	wQuote, wBack, wLow, wBrk, wOr, wColon, wComma, w20, wOpen, wClose        archsimd.Uint8x64
+	wU, wSlash, wB, wF, wN, wR, wT                                            archsimd.Uint8x64
 )
 
 func init() {
 	if useAVX2 {
 		vQuote, vBack = archsimd.BroadcastUint8x32('"'), archsimd.BroadcastUint8x32('\\')
 		vCtrl, vLow = archsimd.BroadcastUint8x32(0x1f), archsimd.BroadcastUint8x32(0x20)
-		vBrk, vOr = archsimd.BroadcastUint8x32(0x7f), archsimd.BroadcastUint8x32(0x26)
+		vBrk, vOr = archsimd.BroadcastUint8x32(0x7f), archsimd.BroadcastUint8x32(0x06)
+		v20, vOpen, vClose = archsimd.BroadcastUint8x32(0x20), archsimd.BroadcastUint8x32('{'), archsimd.BroadcastUint8x32('}')
 		vColon, vComma = archsimd.BroadcastUint8x32(':'), archsimd.BroadcastUint8x32(',')
 		vU, vSlash = archsimd.BroadcastUint8x32('u'), archsimd.BroadcastUint8x32('/')
 		vB, vF = archsimd.BroadcastUint8x32('b'), archsimd.BroadcastUint8x32('f')
@@ -59,7 +60,8 @@ func init() {
 	}
 	if useAVX512 {
 		wQuote, wBack = archsimd.BroadcastUint8x64('"'), archsimd.BroadcastUint8x64('\\')
-		wLow, wBrk, wOr = archsimd.BroadcastUint8x64(0x20), archsimd.BroadcastUint8x64(0x7f), archsimd.BroadcastUint8x64(0x26)
+		wLow, wBrk, wOr = archsimd.BroadcastUint8x64(0x20), archsimd.BroadcastUint8x64(0x7f), archsimd.BroadcastUint8x64(0x06)
+		w20, wOpen, wClose = archsimd.BroadcastUint8x64(0x20), archsimd.BroadcastUint8x64('{'), archsimd.BroadcastUint8x64('}')
 		wColon, wComma = archsimd.BroadcastUint8x64(':'), archsimd.BroadcastUint8x64(',')
 		wU, wSlash = archsimd.BroadcastUint8x64('u'), archsimd.BroadcastUint8x64('/')
 		wB, wF = archsimd.BroadcastUint8x64('b'), archsimd.BroadcastUint8x64('f')
@@ -110,7 +112,7 @@ func (d *FrameDecoder) scanFast(b []byte, c *frameConfig) bool {
 				pad[j] = ' '
 			}
 		}
-		var quote, back, ctrl, low, brk, colon, comma uint64
+		var quote, back, ctrl, low, opn, cls, curly, colon, comma uint64
 		var v archsimd.Uint8x64
 		var lo, hi archsimd.Uint8x32
 		if useAVX512 {
@@ -118,7 +120,9 @@ func (d *FrameDecoder) scanFast(b []byte, c *frameConfig) bool {
 			v = archsimd.LoadUint8x64(p)
 			quote, back = v.Equal(wQuote).ToBits(), v.Equal(wBack).ToBits()
 			ctrl, low = v.Less(wLow).ToBits(), v.LessEqual(wLow).ToBits()
-			brk = v.Or(wOr).Equal(wBrk).ToBits()
+			// { [ and } ]: byte | 0x20 is { or }; { } y DEL: byte | 0x06 is DEL.
+			v20 := v.Or(w20)
+			opn, cls, curly = v20.Equal(wOpen).ToBits(), v20.Equal(wClose).ToBits(), v.Or(wOr).Equal(wBrk).ToBits()
 			colon, comma = v.Equal(wColon).ToBits(), v.Equal(wComma).ToBits()
 		} else {
 			lo = archsimd.LoadUint8x32((*[32]uint8)(p[:32]))
@@ -128,8 +132,11 @@ func (d *FrameDecoder) scanFast(b []byte, c *frameConfig) bool {
 			// Below 0x20 and below 0x21: where max(byte, x) is x.
 			ctrl = uint64(lo.Max(vCtrl).Equal(vCtrl).ToBits()) | uint64(hi.Max(vCtrl).Equal(vCtrl).ToBits())<<32
 			low = uint64(lo.Max(vLow).Equal(vLow).ToBits()) | uint64(hi.Max(vLow).Equal(vLow).ToBits())<<32
-			// { } [ ] (and Y _ y DEL, which the bracket walk rejects): (byte | 0x26) == 0x7f.
-			brk = uint64(lo.Or(vOr).Equal(vBrk).ToBits()) | uint64(hi.Or(vOr).Equal(vBrk).ToBits())<<32
+			// { [ and } ]: byte | 0x20 is { or }; { } y DEL: byte | 0x06 is DEL.
+			lo20, hi20 := lo.Or(v20), hi.Or(v20)
+			opn = uint64(lo20.Equal(vOpen).ToBits()) | uint64(hi20.Equal(vOpen).ToBits())<<32
+			cls = uint64(lo20.Equal(vClose).ToBits()) | uint64(hi20.Equal(vClose).ToBits())<<32
+			curly = uint64(lo.Or(vOr).Equal(vBrk).ToBits()) | uint64(hi.Or(vOr).Equal(vBrk).ToBits())<<32
 			colon = uint64(lo.Equal(vColon).ToBits()) | uint64(hi.Equal(vColon).ToBits())<<32
 			comma = uint64(lo.Equal(vComma).ToBits()) | uint64(hi.Equal(vComma).ToBits())<<32
 		}
@@ -171,7 +178,9 @@ func (d *FrameDecoder) scanFast(b []byte, c *frameConfig) bool {
 		}
 
 		// Structure outside strings.
-		brk &= out
+		opn, cls = opn&out, cls&out
+		brk := opn | cls
+		obj := curly & brk
 		col, com := colon&out, comma&out
 		w := low & out
 		if ctrl&out != 0 && !onlyWhitespace(b, a, ctrl&out) {
@@ -183,7 +192,8 @@ func (d *FrameDecoder) scanFast(b []byte, c *frameConfig) bool {
 
 		// The brackets, in order: their kinds, the kind of each byte's innermost container
 		// (ctx, after the byte's own token) and whether that is the root object (root).
-		var ob, oc, ab, ac, ctx, root uint64
+		ob, ab, oc, ac := opn&obj, opn&^obj, cls&obj, cls&^obj
+		var ctx, root uint64
 		prev := 0
 		var bad uint64
 		for br := brk; br != 0; br &= br - 1 {
@@ -194,11 +204,8 @@ func (d *FrameDecoder) scanFast(b []byte, c *frameConfig) bool {
 			ctx |= span & -(stk & 1)
 			root |= span & -b2u(depth == 1)
 			prev = i
-			bit := uint64(1) << i
-			ch := p[i]
-			isObj := uint64(ch>>5) & 1 // { } have bit 5, [ ] not
-			isOpen, isClose := b2u(ch&0x06 == 2), b2u(ch&0x06 == 4)
-			bad |= (isOpen | isClose) ^ 1      // Y _ y DEL
+			isObj, isOpen := obj>>i&1, opn>>i&1
+			isClose := isOpen ^ 1
 			bad |= isClose & (stk ^ isObj) & 1 // a closer of the other kind
 			bad |= isOpen & b2u(rootEnd >= 0)  // data after the object
 			mo := -isOpen
@@ -208,10 +215,6 @@ func (d *FrameDecoder) scanFast(b []byte, c *frameConfig) bool {
 			if isClose&b2u(depth == 0) != 0 {
 				rootEnd = a + i
 			}
-			ob |= bit & -(isOpen & isObj)
-			ab |= bit & -(isOpen &^ isObj)
-			oc |= bit & -(isClose & isObj)
-			ac |= bit & -(isClose &^ isObj)
 		}
 		cur, d1 := stk&1, b2u(depth == 1)
 		span := rangeMask(prev, 64)
