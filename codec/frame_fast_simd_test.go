@@ -27,20 +27,29 @@ func checkFast(t testing.TB, d *FrameDecoder, line []byte, c *frameConfig) {
 	}
 }
 
-// vectorWidths runs f once per block scan this CPU has: AVX-512 (64-byte compares into
-// mask registers) and AVX2 (two 32-byte halves), restoring the detected choice after.
-func vectorWidths(t *testing.T, f func(t *testing.T)) {
+// simdWidths are the block scans of this build's SIMD paths; useWidth selects one.
+var simdWidths = []struct {
+	name   string
+	avx512 bool
+}{{"avx512", true}, {"avx2", false}}
+
+// useWidth makes the decoder use AVX-512 (or AVX2) until tb ends, skipping tb when the CPU
+// has no AVX-512.
+func useWidth(tb testing.TB, avx512 bool) {
+	if avx512 && !useAVX512 {
+		tb.Skip("the CPU has no AVX-512")
+	}
 	detected := useAVX512
-	defer func() { useAVX512 = detected }()
-	for _, w := range []struct {
-		name string
-		on   bool
-	}{{"avx512", true}, {"avx2", false}} {
+	useAVX512 = avx512
+	tb.Cleanup(func() { useAVX512 = detected })
+}
+
+// vectorWidths runs f once per block scan this CPU has: AVX-512 (64-byte compares into
+// mask registers) and AVX2 (two 32-byte halves).
+func vectorWidths(t *testing.T, f func(t *testing.T)) {
+	for _, w := range simdWidths {
 		t.Run(w.name, func(t *testing.T) {
-			if w.on && !detected {
-				t.Skip("the CPU has no AVX-512")
-			}
-			useAVX512 = w.on
+			useWidth(t, w.avx512)
 			f(t)
 		})
 	}
@@ -147,17 +156,9 @@ func BenchmarkDecodeFrameWidth(b *testing.B) {
 	for _, l := range lines {
 		total += len(l)
 	}
-	detected := useAVX512
-	defer func() { useAVX512 = detected }()
-	for _, w := range []struct {
-		name string
-		on   bool
-	}{{"avx512", true}, {"avx2", false}} {
+	for _, w := range simdWidths {
 		b.Run(w.name, func(b *testing.B) {
-			if w.on && !detected {
-				b.Skip("the CPU has no AVX-512")
-			}
-			useAVX512 = w.on
+			useWidth(b, w.avx512)
 			var d FrameDecoder
 			b.SetBytes(int64(total / len(lines)))
 			b.ReportAllocs()
