@@ -162,8 +162,10 @@ func TestProducerFaults(t *testing.T) {
 				if !errors.As(err, &re) || re.Resume.Input != tt.wantResume || re.Resume.Line != tt.wantResume || re.Resume.Source != "-" {
 					t.Errorf("Run: err %v, want a *ResumeError at line %d of -", err, tt.wantResume)
 				}
-				if st.Failed != int64(tt.lines)-st.Frames {
-					t.Errorf("Failed = %d, want the %d lines not acknowledged", st.Failed, int64(tt.lines)-st.Frames)
+				// Failed counts the lines read but not acknowledged: the failing one at least,
+				// the rest only as far as the reader got before Run stopped.
+				if st.Failed < 1 || st.Failed > int64(tt.lines)-st.Frames {
+					t.Errorf("Failed = %d, want 1 to the %d lines not acknowledged", st.Failed, int64(tt.lines)-st.Frames)
 				}
 			}
 			if st.Frames != tt.wantFrames {
